@@ -1,0 +1,47 @@
+# sweet17 — the README's two commands are `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+WS      ?= $(CURDIR)/.sweet17-run
+DRIVE   ?= drives/balangan-2026
+SEED    ?= 17
+
+.PHONY: run test bench soak lint system-deps venv i18n clean
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	@bash scripts/system-deps.sh
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+i18n: $(STAMP)
+	$(BIN)/python -m sweet17.i18n compile
+
+# The main job, end to end on the sample Balangan drive with embedded defaults.
+run: $(STAMP) i18n
+	@rm -rf $(WS)
+	$(BIN)/sweet17 --workspace $(WS) init
+	$(BIN)/sweet17 --workspace $(WS) sample balangan --seed $(SEED) --out $(DRIVE)
+	$(BIN)/sweet17 --workspace $(WS) drive summary --drive $(DRIVE)
+
+test: $(STAMP) i18n
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+soak: $(STAMP) i18n
+	SWEET17_SOAK=1 $(BIN)/python -m pytest -m soak -n 2 --dist loadgroup
+
+bench: $(STAMP) i18n
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check sweet17 tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(WS) build *.egg-info

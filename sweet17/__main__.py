@@ -1,0 +1,3 @@
+from sweet17.entrypoints.cli.main import run
+
+run()

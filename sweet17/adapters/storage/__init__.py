@@ -1,0 +1,1 @@
+"""Storage: the workspace's SQLite database (WAL), its schema migrations and table models."""
