@@ -242,8 +242,14 @@ def append_audit(conn: Any, actor: str, action: str, obj: str = "", details: dic
     return h
 
 
-# Functions run once when a workspace is created (e.g. generating the laptop's signing key).
-INIT_HOOKS: list[Any] = []
+def _create_laptop_key(ws: Workspace) -> None:
+    from sweet17.services.keys import create_laptop_key
+
+    create_laptop_key(ws)
+
+
+# Functions run once when a workspace is created.
+INIT_HOOKS: list[Any] = [_create_laptop_key]
 
 
 def init_workspace(path: Path | str) -> Workspace:
