@@ -193,7 +193,8 @@ def check(
                            nik=nik, code=parts.kecamatan))
     born = resolve_birth_date(parts, as_of, hint=birth_date)
     if born is None:
-        if _make_date(2000, parts.month, parts.day) is None:  # impossible in any century (2000 is leap)
+        century = as_of.year - as_of.year % 100
+        if all(_make_date(c + parts.yy, parts.month, parts.day) is None for c in (century, century - 100)):
             findings.append(_f("nik.date_invalid", Severity.ERROR,
                                N_("NIK {nik}: digits 7-12 ({digits}) are not a possible birth date"),
                                nik=nik, digits=nik[6:12]))

@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
                     table.add_row(_("Serial"), r.parts.serial)
                 for f in r.findings:
                     colour = "red" if f.severity == "error" else "yellow"
-                    table.add_row(f"[{colour}]{_(SEVERITY_LABELS[f.severity])}[/]", f.render(_))
+                    label = _(SEVERITY_LABELS[f.severity])
+                    table.add_row(f"[{colour}]{label}[/]", f.render(_))
                 console.print(table)
         if not all(r.ok for r in results):
             raise typer.Exit(2)
