@@ -31,6 +31,7 @@ from sweet17.i18n import _, set_language
 SUBCOMMANDS: list[str] = [
     "sweet17.entrypoints.cli.workspace",
     "sweet17.entrypoints.cli.nik",
+    "sweet17.entrypoints.cli.sample",
 ]
 
 
