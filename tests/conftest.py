@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("SWEET17_LANG", "id")
+os.environ["COLUMNS"] = "200"  # wide, stable rich tables in CLI output captured by tests
 
 
 @pytest.fixture

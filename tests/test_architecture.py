@@ -1,6 +1,7 @@
 """Layering rules and a fast `sweet17 --help`."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,6 @@ def test_help_imports_no_heavy_library():
             "with contextlib.redirect_stdout(io.StringIO()): run(['--help'])\n"
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"SWEET17_LANG": "id", "PATH": "/usr/bin:/bin"})
+                         env={**os.environ, "SWEET17_LANG": "id"})
     loaded = [m for m in out.stdout.strip().split(",") if m]
     assert loaded == [], f"sweet17 --help imports heavy modules: {loaded}"

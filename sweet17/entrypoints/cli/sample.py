@@ -75,7 +75,8 @@ def _print_summary(data: dict, ws_path: Path) -> None:
     for k in data["kecamatan"]:
         table.add_row(f"{k['code']} {k['name']}", num(k["schools"]), num(k["roster_rows"]),
                       num(k["aged_min_at_start"]), num(k["recorded"]))
-    table.add_row(f"[bold]{_('Total')}[/]", num(data["school_count"]), num(data["roster_rows"]),
+    total = _("Total")
+    table.add_row(f"[bold]{total}[/]", num(data["school_count"]), num(data["roster_rows"]),
                   num(data["aged_min_at_start"]), num(data["recorded"]))
     console.print(table)
 
