@@ -4,8 +4,9 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 WS      ?= $(CURDIR)/.sweet17-run
-DRIVE   ?= drives/balangan-2026
 SEED    ?= 17
+START   ?= 2027-01-11
+DRIVE   ?= drives/balangan-2027
 
 .PHONY: run test bench soak lint system-deps venv i18n clean
 
@@ -28,8 +29,7 @@ i18n: $(STAMP)
 run: $(STAMP) i18n
 	@rm -rf $(WS)
 	$(BIN)/sweet17 --workspace $(WS) init
-	$(BIN)/sweet17 --workspace $(WS) sample balangan --seed $(SEED) --out $(DRIVE)
-	$(BIN)/sweet17 --workspace $(WS) drive summary --drive $(DRIVE)
+	$(BIN)/sweet17 --workspace $(WS) sample balangan --seed $(SEED) --start $(START) --out $(DRIVE)
 
 test: $(STAMP) i18n
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
