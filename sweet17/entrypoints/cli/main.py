@@ -32,6 +32,9 @@ SUBCOMMANDS: list[str] = [
     "sweet17.entrypoints.cli.workspace",
     "sweet17.entrypoints.cli.nik",
     "sweet17.entrypoints.cli.sample",
+    "sweet17.entrypoints.cli.roster",
+    "sweet17.entrypoints.cli.registry",
+    "sweet17.entrypoints.cli.eligible",
 ]
 
 

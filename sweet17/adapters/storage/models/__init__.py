@@ -6,3 +6,4 @@ migrated database and these models agree.
 
 from sweet17.adapters.storage.models import core  # noqa: F401
 from sweet17.adapters.storage.models import recording  # noqa: F401
+from sweet17.adapters.storage.models import roster  # noqa: F401
