@@ -11,6 +11,15 @@ os.environ.setdefault("SWEET17_LANG", "id")
 os.environ["COLUMNS"] = "200"  # wide, stable rich tables in CLI output captured by tests
 
 
+@pytest.fixture(autouse=True)
+def _indonesian_by_default():
+    """Each test starts in the default language, whatever an earlier test chose."""
+    from sweet17.i18n import set_language
+
+    set_language(None)
+    yield
+
+
 @pytest.fixture
 def workspace(tmp_path: Path):
     """A fresh, migrated workspace in a temporary folder."""
