@@ -4,6 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 WS      ?= $(CURDIR)/.sweet17-run
+HUB     ?= $(CURDIR)/.sweet17-hub
 SEED    ?= 17
 START   ?= 2027-01-11
 DRIVE   ?= drives/balangan-2027
@@ -25,11 +26,10 @@ venv: $(STAMP)
 i18n: $(STAMP)
 	$(BIN)/python -m sweet17.i18n compile
 
-# The main job, end to end on the sample Balangan drive with embedded defaults.
+# The main job, end to end on the sample Balangan drive with embedded defaults
+# (roster to hub: see scripts/run-sample-drive.sh for the steps).
 run: $(STAMP) i18n
-	@rm -rf $(WS)
-	$(BIN)/sweet17 --workspace $(WS) init
-	$(BIN)/sweet17 --workspace $(WS) sample balangan --seed $(SEED) --start $(START) --out $(DRIVE)
+	BIN=$(BIN) WS=$(WS) SEED=$(SEED) START=$(START) DRIVE=$(DRIVE) bash scripts/run-sample-drive.sh
 
 test: $(STAMP) i18n
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
@@ -44,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check sweet17 tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(WS) build *.egg-info
+	rm -rf $(VENV) $(WS) $(HUB) build *.egg-info

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from sweet17.i18n import N_
@@ -91,6 +92,40 @@ class RecordingParams:
 
 
 @dataclass(frozen=True)
+class PlanningParams:
+    """Planner settings (``[planning]`` in drive.toml, all optional)."""
+    pair_max_travel_minutes: int = 30     # two schools in one team-day only when this close to each other
+    pair_partners: int = 3                # ... and only with one of a school's this many nearest schools
+    time_limit_seconds: float = 10.0      # default solver time budget of ``drive plan``
+
+
+DEFAULT_BRING = (
+    N_("Photocopy of the family card (Kartu Keluarga)"),
+    N_("Student card or school report book (rapor) showing the name and date of birth"),
+    N_("Neat clothes with a collar; no white shirt (the photo background is light)"),
+)
+
+
+@dataclass(frozen=True)
+class LetterParams:
+    """Notification letters (``[letters]`` in drive.toml, all optional)."""
+    city: str = ""                       # place written before the letter's date
+    signatory: str = ""
+    signatory_title: str = ""
+    signatory_id: str = ""               # e.g. NIP of the signing official
+    phone: str = ""                      # contact for the school
+    bring: tuple[str, ...] = ()          # what each student brings; empty: DEFAULT_BRING (translated)
+
+
+@dataclass(frozen=True)
+class FixedVisit:
+    """A visit agreed beforehand (``[[fixed_visits]]``): the planner keeps it as it is."""
+    school: str
+    date: date
+    team: str = ""                       # empty: any team
+
+
+@dataclass(frozen=True)
 class Drive:
     slug: str
     name: str
@@ -108,20 +143,35 @@ class Drive:
     travel_between: dict[tuple[str, str], int] = field(default_factory=dict)
     history: dict[int, float] = field(default_factory=dict)   # year -> recording rate (0-1)
     registry_extract: str = ""
+    planning: PlanningParams = field(default_factory=PlanningParams)
+    letters: LetterParams = field(default_factory=LetterParams)
+    fixed_visits: tuple[FixedVisit, ...] = ()
+    timezone: str = ""                    # IANA name; empty: from the province (WIB, WITA or WIT)
+
+    @property
+    def tz_name(self) -> str:
+        return self.timezone or timezone_for_region(self.regency_code)
 
     @property
     def year(self) -> int:
         return self.start.year
 
+    @cached_property
+    def _school_index(self) -> dict[str, School]:
+        return {s.code: s for s in self.schools}
+
     def school(self, code: str) -> School:
-        for s in self.schools:
-            if s.code == code:
-                return s
-        raise KeyError(code)
+        return self._school_index[code]
 
     @property
     def kits(self) -> tuple[str, ...]:
         return tuple(k for t in self.teams for k in t.kits)
+
+    def team(self, team_id: str) -> Team:
+        for t in self.teams:
+            if t.id == team_id:
+                return t
+        raise KeyError(team_id)
 
     def days(self) -> list[date]:
         n = (self.end - self.start).days + 1
@@ -145,6 +195,21 @@ class Drive:
         # Without coordinates: at most via the office, at least the difference of the office times.
         return max(abs(sa.travel_minutes - sb.travel_minutes), 10) if sa.kecamatan_code == sb.kecamatan_code \
             else sa.travel_minutes + sb.travel_minutes
+
+
+# Provinces (first two digits of the Kemendagri code) by time zone; the rest of Indonesia is WIB.
+_WITA = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
+_WIT = {"81", "82", "91", "92", "93", "94", "95", "96"}
+
+
+def timezone_for_region(code: str) -> str:
+    """The IANA time zone of a province or regency code: WIB, WITA or WIT."""
+    prov = str(code)[:2]
+    if prov in _WITA:
+        return "Asia/Makassar"
+    if prov in _WIT:
+        return "Asia/Jayapura"
+    return "Asia/Jakarta"
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -234,6 +299,41 @@ def _minutes(v: Any, fld: str) -> int:
     return int(round(m))
 
 
+def _number(v: Any, fld: str) -> float:
+    if isinstance(v, bool):
+        raise DriveDefinitionError(fld, N_("'{value}' is not a number"), value=v)
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise DriveDefinitionError(fld, N_("'{value}' is not a number"), value=v) from None
+    if math.isnan(x) or math.isinf(x):
+        raise DriveDefinitionError(fld, N_("'{value}' is not a number"), value=v)
+    return x
+
+
+def _coord(v: Any, fld: str, limit: float) -> float | None:
+    if v is None or v == "":
+        return None
+    x = _number(v, fld)
+    if abs(x) > limit:
+        raise DriveDefinitionError(fld, N_("{value} is not a coordinate (between -{limit} and {limit})"),
+                                   value=v, limit=int(limit))
+    return x
+
+
+def _section(data: dict, key: str) -> dict:
+    v = data.get(key, {}) or {}
+    if not isinstance(v, dict):
+        raise DriveDefinitionError(key, N_("must be a table ([{key}])"), key=key)
+    return v
+
+
+def _in_drive(d: date, fld: str, lo: date, hi: date) -> date:
+    if not lo <= d <= hi:
+        raise DriveDefinitionError(fld, N_("{date} lies outside the drive ({lo} to {hi})"), date=d, lo=lo, hi=hi)
+    return d
+
+
 def parse_drive(data: dict[str, Any]) -> Drive:
     """Validate a drive definition (the parsed ``drive.toml``) and build a ``Drive``."""
     d = _req(data, "drive", "")
@@ -243,10 +343,10 @@ def parse_drive(data: dict[str, Any]) -> Drive:
         raise DriveDefinitionError("drive.end", N_("ends before it starts"))
     o = data.get("office", {})
     office = Office(name=str(_req(o, "name", "office.")), address=str(o.get("address", "")),
-                    lat=o.get("lat"), lon=o.get("lon"))
+                    lat=_coord(o.get("lat"), "office.lat", 90), lon=_coord(o.get("lon"), "office.lon", 180))
     rec = data.get("recording", {})
     recording = RecordingParams(
-        minutes_per_student=float(rec.get("minutes_per_student", 6.0)),
+        minutes_per_student=_number(rec.get("minutes_per_student", 6.0), "recording.minutes_per_student"),
         setup_minutes=_minutes(rec.get("setup_minutes", 45), "recording.setup_minutes"),
         day_start=_time(rec.get("day_start", "07:30"), "recording.day_start"),
         day_end=_time(rec.get("day_end", "13:00"), "recording.day_end"),
@@ -263,11 +363,16 @@ def parse_drive(data: dict[str, Any]) -> Drive:
         if code in seen:
             raise DriveDefinitionError(f"{where}code", N_("school code {code} appears twice"), code=code)
         seen.add(code)
+        lat, lon = _coord(s.get("lat"), f"{where}lat", 90), _coord(s.get("lon"), f"{where}lon", 180)
+        if s.get("travel_minutes") in (None, "") and None not in (lat, lon, office.lat, office.lon):
+            travel_minutes = estimate_travel_minutes(office.lat, office.lon, lat, lon)  # type: ignore[arg-type]
+        else:
+            travel_minutes = _minutes(_req(s, "travel_minutes", where), f"{where}travel_minutes")
         schools.append(School(
             code=code, name=str(_req(s, "name", where)), kind=str(s.get("kind", "")),
             kecamatan_code=str(s.get("kecamatan_code", "")), kecamatan=str(s.get("kecamatan", "")),
-            travel_minutes=_minutes(_req(s, "travel_minutes", where), f"{where}travel_minutes"),
-            npsn=str(s.get("npsn", "")), address=str(s.get("address", "")), lat=s.get("lat"), lon=s.get("lon"),
+            travel_minutes=travel_minutes,
+            npsn=str(s.get("npsn", "")), address=str(s.get("address", "")), lat=lat, lon=lon,
             days=_days(s.get("days", "mon-sat"), f"{where}days"),
             blackouts=_ranges(s.get("blackouts"), f"{where}blackouts", start, end),
             roster=str(s.get("roster", "")),
@@ -278,12 +383,18 @@ def parse_drive(data: dict[str, Any]) -> Drive:
     kits_seen: set[str] = set()
     for i, t in enumerate(data.get("teams", [])):
         where = f"teams[{i}]."
-        kits = tuple(str(k) for k in _req(t, "kits", where))
+        team_id = str(_req(t, "id", where))
+        if team_id in {x.id for x in teams}:
+            raise DriveDefinitionError(f"{where}id", N_("team {team} appears twice"), team=team_id)
+        raw_kits = _req(t, "kits", where)
+        if isinstance(raw_kits, str) or not isinstance(raw_kits, list | tuple) or not raw_kits:
+            raise DriveDefinitionError(f"{where}kits", N_("must be a list of kit ids, e.g. [\"K1\", \"K2\"]"))
+        kits = tuple(str(k) for k in raw_kits)
         for k in kits:
             if k in kits_seen:
                 raise DriveDefinitionError(f"{where}kits", N_("kit {kit} belongs to two teams"), kit=k)
             kits_seen.add(k)
-        teams.append(Team(id=str(_req(t, "id", where)), name=str(t.get("name", t["id"])), kits=kits,
+        teams.append(Team(id=team_id, name=str(t.get("name", t["id"])), kits=kits,
                           working_days=_days(t.get("working_days", "mon-fri"), f"{where}working_days"),
                           days_off=_ranges(t.get("days_off"), f"{where}days_off", start, end)))
     if not teams:
@@ -295,6 +406,10 @@ def parse_drive(data: dict[str, Any]) -> Drive:
         for end_, name in (("from", a), ("to", b)):
             if name != "office" and name not in seen:
                 raise DriveDefinitionError(f"{where}{end_}", N_("unknown school {code}"), code=name)
+        if a == b:
+            raise DriveDefinitionError(f"{where}to", N_("a trip from {code} to itself"), code=a)
+        if (a, b) in travel or (b, a) in travel:
+            raise DriveDefinitionError(where.rstrip("."), N_("the trip between {a} and {b} is given twice"), a=a, b=b)
         travel[(a, b)] = _minutes(_req(tb, "minutes", where), f"{where}minutes")
     history = {}
     for y, rate in (data.get("history", {}) or {}).items():
@@ -302,12 +417,50 @@ def parse_drive(data: dict[str, Any]) -> Drive:
             history[int(y)] = float(rate)
         except (TypeError, ValueError):
             raise DriveDefinitionError(f"history.{y}", N_("'{value}' is not a rate"), value=rate) from None
+    try:
+        min_age = int(d.get("min_age", 16))
+    except (TypeError, ValueError):
+        raise DriveDefinitionError("drive.min_age", N_("'{value}' is not a whole number"),
+                                   value=d.get("min_age")) from None
+    if not 1 <= min_age <= 100:
+        raise DriveDefinitionError("drive.min_age", N_("{value} is not a plausible age"), value=min_age)
+    pl = _section(data, "planning")
+    pair_max = _minutes(pl.get("pair_max_travel_minutes", 30), "planning.pair_max_travel_minutes")
+    partners = pl.get("pair_partners", 3)
+    if isinstance(partners, bool) or not isinstance(partners, int) or partners < 0:
+        raise DriveDefinitionError("planning.pair_partners", N_("'{value}' is not a whole number of 0 or more"),
+                                   value=partners)
+    limit = _number(pl.get("time_limit_seconds", 10.0), "planning.time_limit_seconds")
+    if limit <= 0:
+        raise DriveDefinitionError("planning.time_limit_seconds", N_("must be more than 0"))
+    lt = _section(data, "letters")
+    bring = lt.get("bring", [])
+    if isinstance(bring, str) or not isinstance(bring, list | tuple):
+        raise DriveDefinitionError("letters.bring", N_("must be a list of texts"))
+    letters = LetterParams(city=str(lt.get("city", "")), signatory=str(lt.get("signatory", "")),
+                           signatory_title=str(lt.get("signatory_title", "")),
+                           signatory_id=str(lt.get("signatory_id", "")), phone=str(lt.get("phone", "")),
+                           bring=tuple(str(x) for x in bring))
+    fixed = []
+    team_ids = {t.id for t in teams}
+    for i, fv in enumerate(data.get("fixed_visits", []) or []):
+        where = f"fixed_visits[{i}]."
+        code = str(_req(fv, "school", where))
+        if code not in seen:
+            raise DriveDefinitionError(f"{where}school", N_("unknown school {code}"), code=code)
+        day = _in_drive(_date(_req(fv, "date", where), f"{where}date"), f"{where}date", start, end)
+        team = str(fv.get("team", "") or "")
+        if team and team not in team_ids:
+            raise DriveDefinitionError(f"{where}team", N_("unknown team {team}"), team=team)
+        fixed.append(FixedVisit(code, day, team))
     return Drive(
         slug=str(_req(d, "slug", "drive.")), name=str(d.get("name", d["slug"])),
         regency_code=str(_req(d, "regency_code", "drive.")), regency=str(d.get("regency", "")),
         province=str(d.get("province", "")), start=start, end=end, office=office,
         schools=tuple(schools), teams=tuple(teams), recording=recording,
-        min_age=int(d.get("min_age", 16)),
-        local_holidays=_ranges(d.get("local_holidays"), "drive.local_holidays"),
+        min_age=min_age,
+        local_holidays=_ranges(d.get("local_holidays"), "drive.local_holidays", start, end),
         travel_between=travel, history=history, registry_extract=str(d.get("registry_extract", "")),
+        planning=PlanningParams(pair_max_travel_minutes=pair_max, pair_partners=partners, time_limit_seconds=limit),
+        letters=letters, fixed_visits=tuple(fixed), timezone=str(d.get("timezone", "") or ""),
     )

@@ -37,6 +37,19 @@ RIGHT_SLAP = ("Right IndexFinger", "Right MiddleFinger", "Right RingFinger", "Ri
 THUMBS = ("Left Thumb", "Right Thumb")
 IRISES = ("Left", "Right")
 
+# SBI deviceSubId -> the positions it captures (finger: 1 left slap, 2 right slap, 3 two thumbs;
+# iris: 1 left, 2 right, 3 both; face: 0).
+SUB_ID_POSITIONS: dict[tuple[str, int], tuple[str, ...]] = {
+    ("Finger", 1): LEFT_SLAP, ("Finger", 2): RIGHT_SLAP, ("Finger", 3): THUMBS,
+    ("Iris", 1): ("Left",), ("Iris", 2): ("Right",), ("Iris", 3): IRISES,
+    ("Face", 0): ("",),
+}
+
+
+def default_sub_types(modality: Modality | str, sub_id: int) -> tuple[str, ...]:
+    """The positions a capture with ``sub_id`` takes when the request names none ("" for a face)."""
+    return SUB_ID_POSITIONS.get((str(modality), int(sub_id)), ())
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
@@ -80,7 +93,17 @@ class CaptureRequest:
 
     @property
     def count(self) -> int:
-        return len([s for s in self.sub_types if s not in self.exceptions])
+        return len(self.wanted)
+
+    @property
+    def positions(self) -> tuple[str, ...]:
+        """``sub_types``, or the positions of ``sub_id`` when none are named."""
+        return self.sub_types or default_sub_types(self.modality, self.sub_id)
+
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        """The positions to capture: ``positions`` minus ``exceptions`` (4-4-2 minus missing fingers)."""
+        return tuple(s for s in self.positions if s not in self.exceptions)
 
 
 @dataclass(frozen=True)
@@ -116,20 +139,31 @@ class DeviceError(Exception):
 
     message_id = N_("The device reported an error.")
 
-    def __init__(self, detail: str = "", *, code: int | None = None, device: str = "") -> None:
+    def __init__(self, detail: str = "", *, code: int | None = None, device: str = "",
+                 message_id: str | None = None, message_args: dict[str, Any] | None = None) -> None:
         self.detail = detail
         self.code = code
         self.device = device
+        if message_id:                      # a more precise message than the class's (e.g. per SBI code)
+            self.message_id = message_id
+        self.message_args = message_args or {}
         super().__init__(detail or self.message_id)
 
     @property
     def operator_message(self) -> str:
         msg = _(self.message_id)
+        if self.message_args:
+            msg = msg.format(**self.message_args)
         return f"{msg} ({self.device})" if self.device else msg
 
 
 class DeviceNotReady(DeviceError):
     message_id = N_("The device is not ready. Check the cable and that the device service is running, then try again.")
+
+
+class DeviceDisconnected(DeviceNotReady):
+    message_id = N_("The device was disconnected during the capture. Check the cable and the device service, "
+                    "then capture again.")
 
 
 class DeviceBusy(DeviceError):
@@ -141,7 +175,16 @@ class DeviceTimeout(DeviceError):
 
 
 class QualityNotReached(DeviceError):
+    """The capture worked but some records are below the quality asked for. ``result`` holds the
+    capture anyway (for a forced capture after the retries), ``low`` the positions below it."""
+
     message_id = N_("The capture quality is too low. Clean the sensor, position again and retry.")
+
+    def __init__(self, detail: str = "", *, result: CaptureResult | None = None, low: tuple[str, ...] = (),
+                 **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.result = result
+        self.low = low
 
 
 class DeviceUntrusted(DeviceError):

@@ -35,6 +35,20 @@ SUBCOMMANDS: list[str] = [
     "sweet17.entrypoints.cli.roster",
     "sweet17.entrypoints.cli.registry",
     "sweet17.entrypoints.cli.eligible",
+    "sweet17.entrypoints.cli.drive",
+    "sweet17.entrypoints.cli.cards",
+    "sweet17.entrypoints.cli.complaint",
+    "sweet17.entrypoints.cli.report",
+    "sweet17.entrypoints.cli.deliver",
+    "sweet17.entrypoints.cli.status",
+    "sweet17.entrypoints.cli.devices",
+    "sweet17.entrypoints.cli.camera",
+    "sweet17.entrypoints.cli.session",
+    "sweet17.entrypoints.cli.operators",
+    "sweet17.entrypoints.cli.audit",
+    "sweet17.entrypoints.cli.queue",
+    "sweet17.entrypoints.cli.sync",
+    "sweet17.entrypoints.cli.hub",
 ]
 
 
