@@ -19,6 +19,7 @@ DRIVE=${DRIVE:-drives/balangan-2027}
 SCHOOL=${SCHOOL:-sman1-paringin}
 export SWEET17_OPERATOR_PASSWORD=${SWEET17_OPERATOR_PASSWORD:-latihan-operator-1}
 export SWEET17_SUPERVISOR_PASSWORD=${SWEET17_SUPERVISOR_PASSWORD:-latihan-supervisor-1}
+export COLUMNS=${COLUMNS:-150}   # wide tables when the output is not a terminal (CI, logs)
 
 s17() { "$BIN/sweet17" --workspace "$WS" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
