@@ -128,3 +128,22 @@ def test_findings_render_translated():
     set_language("en")
     assert r.findings[0].render(_) == "NIK 123 has 3 digits, not 16"
     set_language("id")
+
+
+def test_national_regency_table():
+    from sweet17.adapters.regions import national_regions
+
+    t = national_regions()
+    assert t.regency("6371") == "Banjarmasin" and t.regency("6311") == "Balangan"
+    assert "nik.regency_unknown" in codes(nik.check("3199011708080001", as_of=AS_OF, regions=t))
+    # provinces created after python-stdnum's table: their regencies are unknown, never flagged
+    r = nik.check("6501011708080001", as_of=AS_OF, regions=t)
+    assert r.province_name == "Kalimantan Utara" and r.findings == []
+
+
+def test_nik_cli_names_regencies_outside_kalsel(cli):
+    import json
+
+    code, out, err = cli("nik", "3171011708080001", "--as-of", "2026-11-01", "--json")
+    r = json.loads(out)["results"][0]
+    assert r["regency"] == "Jakarta Selatan" and r["findings"][0]["code"] == "nik.region_outside"

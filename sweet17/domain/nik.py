@@ -173,7 +173,7 @@ def check(
                            N_("NIK {nik}: province code {code} does not exist"), nik=nik, code=parts.province))
     reg = regions.regency(parts.regency)
     kec = regions.kecamatan_name(parts.kecamatan)
-    if prov is not None and reg is None and (regions.complete_regencies or parts.province in {r[:2] for r in regions.regencies}):
+    if prov is not None and reg is None and parts.province in regions.regency_provinces:
         findings.append(_f("nik.regency_unknown", Severity.WARNING,
                            N_("NIK {nik}: regency code {code} is not known"), nik=nik, code=parts.regency))
     if drive_regency and parts.regency != drive_regency:

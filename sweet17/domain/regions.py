@@ -1,8 +1,8 @@
 """Region codes (Kemendagri): provinces, the regencies we need by name, Balangan's kecamatan.
 
-The full regency table is not embedded here: ``sweet17.adapters.regions`` builds a
-``RegionTable`` from python-stdnum's table (which lacks the provinces created after 2012; those
-are listed below).
+The full regency table is not embedded here: ``sweet17.adapters.regions.national_regions()``
+builds a ``RegionTable`` from python-stdnum's table (which lacks the provinces created after
+2012; their names are listed below, their regencies are then simply unknown, never flagged).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class RegionTable:
     provinces: dict[str, str] = field(default_factory=lambda: dict(PROVINCES))
     regencies: dict[str, str] = field(default_factory=lambda: dict(KALSEL_REGENCIES))
     kecamatan: dict[str, str] = field(default_factory=lambda: dict(BALANGAN_KECAMATAN))
-    complete_regencies: bool = False  # True when ``regencies`` lists every regency in Indonesia
+    # Provinces whose regencies are all listed: an unknown regency code there is a finding.
+    regency_provinces: frozenset[str] = frozenset({"63"})
 
     def province(self, code: str) -> str | None:
         return self.provinces.get(code[:2])

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
 
         from rich.table import Table
 
+        from sweet17.adapters.regions import national_regions
         from sweet17.domain import nik as nikcore
         from sweet17.domain.findings import SEVERITY_LABELS
         from sweet17.errors import UserError
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
         if sex is not None and sex.upper() not in ("L", "P"):
             raise UserError(_("Option --sex: use L or P"))
         results = [nikcore.check(n, as_of=ref, birth_date=bd, sex=sex.upper() if sex else None,
-                                 drive_regency=regency or None) for n in niks]
+                                 drive_regency=regency or None, regions=national_regions()) for n in niks]
         if json_out:
             print_json({"as_of": ref, "results": [r.to_dict(_) for r in results]})
         else:
