@@ -88,8 +88,9 @@ def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
 
 
 def test_models_match_migrated_schema(tmp_path):
-    import sweet17.adapters.storage.models  # noqa: F401  (registers every table)
     from sqlmodel import SQLModel
+
+    import sweet17.adapters.storage.models  # noqa: F401  (registers every table)
 
     engine = sqlite_engine(tmp_path / "m.db")
     migrate.upgrade(engine)
