@@ -1,10 +1,20 @@
-"""Fixtures and helpers for the SBI tests: the simulator on a free port, over real HTTP."""
+"""Fixtures and helpers for the SBI tests: the simulator on a free port, over real HTTP.
+
+A test module gets the fixtures ``sbi_sim`` (one simulator per module) and ``sim`` (that simulator,
+reset around each test) by naming them at its top (an assignment rather than an import, so that
+test arguments called ``sim`` do not read as redefinitions to the linter)::
+
+    sbi_sim = sbi_support.sbi_sim
+    sim = sbi_support.sim
+"""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sweet17.adapters.devices.sbi_sim import SbiSimulator
 
@@ -21,6 +31,18 @@ def reset_around(sim: SbiSimulator):
     sim.reset()
     yield sim
     sim.reset()
+
+
+@pytest.fixture(scope="module")
+def sbi_sim(tmp_path_factory):
+    """One simulator per test module (its own test CA), on a free port."""
+    yield from module_simulator(tmp_path_factory)
+
+
+@pytest.fixture
+def sim(sbi_sim):
+    """The module's simulator, reset before and after the test."""
+    yield from reset_around(sbi_sim)
 
 
 def entry(sim: SbiSimulator, **overrides: Any) -> dict[str, Any]:

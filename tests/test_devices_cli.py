@@ -17,15 +17,8 @@ from sbi_support import free_port, write_profile
 from sweet17.adapters.devices import profiles
 from sweet17.errors import ValidationError
 
-
-@pytest.fixture(scope="module")
-def sbi_sim(tmp_path_factory):
-    yield from sbi_support.module_simulator(tmp_path_factory)
-
-
-@pytest.fixture
-def sim(sbi_sim):
-    yield from sbi_support.reset_around(sbi_sim)
+sbi_sim = sbi_support.sbi_sim      # fixtures: one simulator per module, reset around each test
+sim = sbi_support.sim
 
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,15 +26,8 @@ from sweet17.adapters.devices.base import (
 from sweet17.adapters.devices.sbi import client as sbi_client
 from sweet17.adapters.devices.sbi.verify import EMPTY_HASH, chain_hash
 
-
-@pytest.fixture(scope="module")
-def sbi_sim(tmp_path_factory):
-    yield from sbi_support.module_simulator(tmp_path_factory)
-
-
-@pytest.fixture
-def sim(sbi_sim):
-    yield from sbi_support.reset_around(sbi_sim)
+sbi_sim = sbi_support.sbi_sim      # fixtures: one simulator per module, reset around each test
+sim = sbi_support.sim
 
 
 class _Quiet(SimpleHTTPRequestHandler):

@@ -26,15 +26,8 @@ from sweet17.adapters.devices.base import (
 from sweet17.adapters.devices.sbi_sim import SbiSimulator
 from sweet17.i18n import set_language
 
-
-@pytest.fixture(scope="module")
-def sbi_sim(tmp_path_factory):
-    yield from sbi_support.module_simulator(tmp_path_factory)
-
-
-@pytest.fixture
-def sim(sbi_sim):
-    yield from sbi_support.reset_around(sbi_sim)
+sbi_sim = sbi_support.sbi_sim      # fixtures: one simulator per module, reset around each test
+sim = sbi_support.sim
 
 
 THUMBS = CaptureRequest(Modality.FINGER, sub_id=3, timeout_ms=5_000)

@@ -19,6 +19,14 @@ from sqlalchemy import text
 from sweet17.domain import nik as nikcore
 from sweet17.errors import ValidationError
 from sweet17.i18n import _
+from sweet17.services.reports.tables import (
+    digits_value,
+    log_import,
+    parse_date_value,
+    read_table,
+    refuse_problems,
+    text_value,
+)
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "nik": ("nomor induk kependudukan", "no nik"),
@@ -70,7 +78,6 @@ def card_by_uid(ws, uid: str) -> PrintedCard | None:  # type: ignore[no-untyped-
 def import_cards(ws, path: Path | str, *, actor: str, drive_slug: str = "",  # type: ignore[no-untyped-def]
                  today: date | None = None) -> dict[str, Any]:
     """Import a printed-card list (CSV or spreadsheet); all rows or none."""
-    from sweet17.services.reports.tables import digits_value, parse_date_value, read_table, text_value
     from sweet17.services.workspace import now_utc
 
     today = today or date.today()
@@ -80,8 +87,7 @@ def import_cards(ws, path: Path | str, *, actor: str, drive_slug: str = "",  # t
     errors: list[str] = []
     for n, row in table.rows:
         def err(fld: str, msg: str, n: int = n) -> None:
-            errors.append(_("{path}, row {row}, column {column}: {problem}").format(
-                path=table.path.name, row=n, column=table.header_of(fld), problem=msg))
+            errors.append(table.problem(n, fld, msg))
 
         raw = table.cell(row, "nik")
         if raw is None:
@@ -133,18 +139,11 @@ def import_cards(ws, path: Path | str, *, actor: str, drive_slug: str = "",  # t
             if printed < other.printed_on:
                 continue                      # an older print of a reprinted card
         cards[nik] = (n, card)
-    if errors:
-        more = _(" (and {n} more problems)").format(n=len(errors) - 5) if len(errors) > 5 else ""
-        raise ValidationError(_("Nothing was imported. {problems}{more}").format(
-            problems="; ".join(errors[:5]), more=more), path=table.path)
+    refuse_problems(errors, table.path)
     counts = {"new": 0, "reprinted": 0, "unchanged": 0, "older_kept": 0}
     now = now_utc()
     with ws.engine.begin() as conn:
-        imp = conn.execute(text(
-            "INSERT INTO ktpku_import (kind, drive_slug, file_name, sha256, rows, imported_by, imported_at) "
-            "VALUES ('cards', :d, :f, :h, :n, :by, :at) RETURNING id"),
-            {"d": drive_slug, "f": table.path.name, "h": table.sha256, "n": len(cards), "by": actor,
-             "at": now}).scalar()
+        imp = log_import(conn, "cards", table, drive_slug=drive_slug, rows=len(cards), actor=actor, at=now)
         for _n, card in cards.values():
             old = conn.execute(text("SELECT printed_on, card_serial, chip_uid FROM printed_card WHERE nik = :n"),
                                {"n": card.nik}).first()

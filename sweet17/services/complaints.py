@@ -16,8 +16,16 @@ from sqlalchemy import text
 
 from sweet17.domain import complaints as core
 from sweet17.domain import nik as nikcore
-from sweet17.errors import UserError, ValidationError
+from sweet17.errors import UserError
 from sweet17.i18n import _
+from sweet17.services.reports.tables import (
+    log_import,
+    parse_date_value,
+    read_table,
+    refuse_problems,
+    refuse_reimport,
+    text_value,
+)
 
 
 @dataclass(frozen=True)
@@ -63,17 +71,26 @@ def _code(value: str, known: dict[str, str], option: str) -> str:
     return code
 
 
-def check_school(ws, school_code: str, drive_slug: str) -> None:  # type: ignore[no-untyped-def]
-    """Refuse a school code the drive does not have (when the drive is known)."""
-    if not school_code or not drive_slug:
-        return
+def _drive_schools(ws, drive_slug: str) -> set[str] | None:  # type: ignore[no-untyped-def]
+    """The school codes of drive ``drive_slug`` when it is the workspace's current drive; None when the
+    drive is not known here (its schools are then not checked)."""
+    if not drive_slug:
+        return None
     from sweet17.services.drives import current_drive
 
     try:
         loaded = current_drive(ws)
     except UserError:
+        return None
+    return {s.code for s in loaded.drive.schools} if loaded.slug == drive_slug else None
+
+
+def check_school(ws, school_code: str, drive_slug: str) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a school code the drive does not have (when the drive is known)."""
+    if not school_code:
         return
-    if loaded.slug == drive_slug and school_code not in {s.code for s in loaded.drive.schools}:
+    schools = _drive_schools(ws, drive_slug)
+    if schools is not None and school_code not in schools:
         raise UserError(_("School {code} is not in drive {drive}").format(code=school_code, drive=drive_slug),
                         field="school")
 
@@ -235,26 +252,13 @@ def import_complaints(ws, path: Path | str, *, actor: str, drive_slug: str = "",
                       today: date | None = None) -> dict[str, Any]:
     """Load a register kept in a spreadsheet or CSV: every row is checked first, then all are stored in
     one transaction (or none, with the first problems named by row and column)."""
-    from sweet17.services.reports.tables import parse_date_value, read_table, text_value
-    from sweet17.services.workspace import now_utc
-
     today = today or date.today()
     table = read_table(path, ALIASES, REQUIRED)
-    schools: set[str] | None = None
-    if drive_slug:
-        from sweet17.services.drives import current_drive
-
-        try:
-            loaded = current_drive(ws)
-            if loaded.slug == drive_slug:
-                schools = {s.code for s in loaded.drive.schools}
-        except UserError:
-            schools = None
+    schools = _drive_schools(ws, drive_slug)
     rows, errors = [], []
     for n, row in table.rows:
         def err(fld: str, msg: str, n: int = n) -> None:
-            errors.append(_("{path}, row {row}, column {column}: {problem}").format(
-                path=table.path.name, row=n, column=table.header_of(fld), problem=msg))
+            errors.append(table.problem(n, fld, msg))
 
         vals: dict[str, Any] = {}
         for fld in ("received_on", "resolved_on"):
@@ -296,21 +300,10 @@ def import_complaints(ws, path: Path | str, *, actor: str, drive_slug: str = "",
         vals["complainant"] = text_value(table.cell(row, "complainant"))
         vals["contact"] = text_value(table.cell(row, "contact"))
         rows.append(vals)
-    if errors:
-        more = _(" (and {n} more problems)").format(n=len(errors) - 5) if len(errors) > 5 else ""
-        raise ValidationError(_("Nothing was imported. {problems}{more}").format(
-            problems="; ".join(errors[:5]), more=more), path=table.path)
+    refuse_problems(errors, table.path)
     with ws.engine.begin() as conn:
-        dup = conn.execute(text("SELECT imported_at FROM ktpku_import WHERE kind = 'complaints' AND sha256 = :h"),
-                           {"h": table.sha256}).scalar()
-        if dup:
-            raise UserError(_("{path} was already imported on {date}; nothing was imported again").format(
-                path=table.path.name, date=dup[:10]), path=table.path)
-        imp = conn.execute(text(
-            "INSERT INTO ktpku_import (kind, drive_slug, file_name, sha256, rows, imported_by, imported_at) "
-            "VALUES ('complaints', :d, :f, :h, :n, :by, :at) RETURNING id"),
-            {"d": drive_slug, "f": table.path.name, "h": table.sha256, "n": len(rows), "by": actor,
-             "at": now_utc()}).scalar()
+        refuse_reimport(conn, "complaints", table)
+        imp = log_import(conn, "complaints", table, drive_slug=drive_slug, rows=len(rows), actor=actor)
         ids = []
         for v in sorted(rows, key=lambda v: v["received_on"]):
             ids.append(_insert(conn, received_on=v["received_on"], channel=v["channel"], category=v["category"],

@@ -31,6 +31,8 @@ from typing import Any
 from sqlalchemy import text
 
 from sweet17.domain.ikm import ELEMENT_NAMES_ID, ELEMENTS
+from sweet17.errors import UserError
+from sweet17.i18n import _
 
 FOLDER = "ktpku-datang"
 CARDS_FILE = "kartu-tercetak.xlsx"
@@ -143,11 +145,20 @@ def _write(path: Path, header: list[str], rows: list[list[Any]], title: list[str
 
 def generate_ktpku_datang(ws, loaded, *, seed: int = 17, out_dir: Path | None = None,  # type: ignore[no-untyped-def]
                           today: date | None = None, load: bool = False, actor: str = "sample") -> SampleReports:
-    """Write the three sample files for the drive (and import them with ``load``)."""
+    """Write the three sample files for the drive (and import them with ``load``). With ``load``, a drive
+    whose sample data was loaded before is refused (UserError) before anything is written."""
     from sweet17.services.sample.names import parent_name
 
     today = today or date.today()
     drive = loaded.drive
+    if load:
+        with ws.engine.connect() as conn:
+            done = conn.execute(text("SELECT imported_at FROM ktpku_import WHERE drive_slug = :d AND file_name IN "
+                                     "(:a, :b) LIMIT 1"), {"d": drive.slug, "a": COMPLAINTS_FILE,
+                                                           "b": SURVEY_FILE}).scalar()
+        if done:
+            raise UserError(_("The sample KTPku Datang data of {drive} was already loaded on {date}; use "
+                              "--no-load to only write the files.").format(drive=drive.slug, date=done[:10]))
     rng = random.Random(f"ktpku-{seed}-{drive.slug}")
     folder = Path(out_dir) if out_dir else loaded.folder / FOLDER
     res = SampleReports(folder, 0, 0, 0)

@@ -223,6 +223,64 @@ def _check_header(r: _Reader, magic: bytes, versions: tuple[bytes, ...], what: s
     return version, length
 
 
+def _general_header(data: bytes, magic: bytes, version: bytes, what: str, noun: str,
+                    third: tuple[str, str]) -> tuple[_Reader, int, int]:
+    """Read a record's general header: a reader after it, the number of representations (one at least)
+    and the certification flag. ``third`` is the format's last header field (struct code, name)."""
+    r = _Reader(data, what)
+    _check_header(r, magic, (version,), what)
+    n_reps = r.u16(f"number of {noun} representations")
+    cert_flag = r.u8("certification flag")
+    r.unpack(*third)
+    if n_reps == 0:
+        raise IsoRecordError(f"{what}: the record holds no {noun} representation")
+    return r, n_reps, cert_flag
+
+
+def _representation_start(r: _Reader) -> tuple[int, int, datetime | None, tuple[QualityBlock, ...]]:
+    """What every representation header starts with: (its offset, its length, capture time, quality blocks)."""
+    start = r.pos
+    rep_len = r.u32("representation length")
+    when = _parse_datetime(r.take(9, "capture date and time"))
+    r.unpack("BHH", "capture device")
+    return start, rep_len, when, _quality_blocks(r)
+
+
+def _representation_end(r: _Reader, start: int, rep_len: int, i: int, *, skip_rest: bool) -> None:
+    """Check the representation's length field against what was read; with ``skip_rest``, data after the
+    image (extended data blocks, 3D data) is allowed and skipped, else the image must end it."""
+    if skip_rest:
+        bad = start + rep_len > len(r.data) or r.pos > start + rep_len
+    else:
+        bad = r.pos != start + rep_len
+    if bad:
+        raise IsoRecordError(f"{r.what}: representation {i + 1} length {rep_len} does not match its content")
+    r.pos = start + rep_len
+
+
+def _check_size(width: int, height: int, what: str) -> None:
+    if width == 0 or height == 0:
+        raise IsoRecordError(f"{what}: image size {width}x{height} is empty")
+
+
+def _check_consumed(r: _Reader) -> None:
+    if r.pos != len(r.data):
+        raise IsoRecordError(f"{r.what}: {len(r.data) - r.pos} bytes left after the last representation")
+
+
+def _capture_header(captured_at: datetime | None, quality: int | QualityBlock | None, technology: int = 0,
+                    vendor: int = 0, device_type: int = 0) -> bytes:
+    """The start of every representation header: capture date and time, capture device, quality blocks."""
+    return (_datetime_bytes(captured_at) + struct.pack(">BHH", technology, vendor, device_type)
+            + _quality_bytes(quality))
+
+
+def _representation(header: bytes, data: bytes) -> bytes:
+    """A representation: its length, its header, then the length-prefixed image data."""
+    body = struct.pack(">I", len(data)) + data
+    return struct.pack(">I", 4 + len(header) + len(body)) + header + body
+
+
 # ------------------------------------------------------------------------------------------ finger
 
 def build_finger(image, *, position: int | str, ppi: int = 500, compression: str = "raw",
@@ -248,45 +306,31 @@ def _finger_record(images: list[tuple[bytes, int, int]], pos: int, ppi: int, com
                    quality, captured_at, impression: int, vendor: int, dtype: int, tech: int) -> bytes:
     reps = b""
     for n, (data, width, height) in enumerate(images, start=1):
-        header = (_datetime_bytes(captured_at) + struct.pack(">BHH", tech, vendor, dtype) + _quality_bytes(quality)
+        header = (_capture_header(captured_at, quality, tech, vendor, dtype)
                   + struct.pack(">BBBHHHHBBBHH", pos, n, 1, ppi, ppi, ppi, ppi, 8, comp_code, impression,
                                 width, height))
-        body = struct.pack(">I", len(data)) + data
-        reps += struct.pack(">I", 4 + len(header) + len(body)) + header + body
+        reps += _representation(header, data)
     total = 16 + len(reps)
     return b"FIR\x00020\x00" + struct.pack(">IHBB", total, len(images), 0, 1) + reps
 
 
 def parse_finger_all(data: bytes) -> list[IsoImage]:
     what = "ISO/IEC 19794-4"
-    r = _Reader(data, what)
-    _check_header(r, b"FIR\x00", (b"020\x00",), what)
-    n_reps = r.u16("number of finger representations")
-    cert_flag = r.u8("certification flag")
-    r.u8("number of distinct finger positions")
-    if n_reps == 0:
-        raise IsoRecordError(f"{what}: the record holds no finger representation")
+    r, n_reps, cert_flag = _general_header(data, b"FIR\x00", b"020\x00", what, "finger",
+                                           ("B", "number of distinct finger positions"))
     out = []
     for i in range(n_reps):
-        start = r.pos
-        rep_len = r.u32("representation length")
-        when = _parse_datetime(r.take(9, "capture date and time"))
-        r.unpack("BHH", "capture device")
-        quality = _quality_blocks(r)
+        start, rep_len, when, quality = _representation_start(r)
         if cert_flag:
             n_cert = r.u8("number of certification blocks")
             r.take(3 * n_cert, "certification blocks")
         (pos, _repno, scale, _sh, _sv, img_h, img_v, depth, comp, impression,
          width, height) = r.unpack("BBBHHHHBBBHH", "finger image header")
-        img_len = r.u32("image data length")
-        img = r.take(img_len, "image data")
-        if start + rep_len > len(data) or r.pos > start + rep_len:
-            raise IsoRecordError(f"{what}: representation {i + 1} length {rep_len} does not match its content")
-        r.pos = start + rep_len                    # skip extended data blocks
+        img = r.take(r.u32("image data length"), "image data")
+        _representation_end(r, start, rep_len, i, skip_rest=True)      # skip extended data blocks
         if comp not in FINGER_COMPRESSION_NAMES:
             raise IsoRecordError(f"{what}: unknown image compression code {comp}")
-        if width == 0 or height == 0:
-            raise IsoRecordError(f"{what}: image size {width}x{height} is empty")
+        _check_size(width, height, what)
         ppi = img_h if scale == 1 else round(img_h * 2.54) if scale == 2 else None
         out.append(IsoImage(
             kind="finger", format=FINGER_FORMAT, sub_type=FINGER_POSITION_NAMES.get(pos, "UNKNOWN"),
@@ -295,8 +339,7 @@ def parse_finger_all(data: bytes) -> list[IsoImage]:
             representations=n_reps, extra={"impression": impression, "vertical_ppi":
                                             img_v if scale == 1 else round(img_v * 2.54) if scale == 2 else None},
         ))
-    if r.pos != len(data):
-        raise IsoRecordError(f"{what}: {len(data) - r.pos} bytes left after the last representation")
+    _check_consumed(r)
     return out
 
 
@@ -328,42 +371,27 @@ def build_iris(image, *, eye: str, compression: str = "jp2-lossless", quality: i
     width, height = image.size
     data = encode_image(image, compression)
     cx, cy = iris_centre or (width // 2, height // 2)
-    header = (_datetime_bytes(captured_at) + struct.pack(">BHH", 0, 0, 0) + _quality_bytes(quality)
-              + struct.pack(">H", 1)
+    header = (_capture_header(captured_at, quality) + struct.pack(">H", 1)
               + struct.pack(">BBBBHHBHHHHHHHHH", EYE_LABELS[eye], IRIS_IMAGE_TYPE_CROPPED, IRIS_FORMATS[compression],
                             0, width, height, 8, 0, 0xFFFF, 0xFFFF, cx, cx, cy, cy, iris_diameter, iris_diameter))
-    body = struct.pack(">I", len(data)) + data
-    rep = struct.pack(">I", 4 + len(header) + len(body)) + header + body
+    rep = _representation(header, data)
     return b"IIR\x00020\x00" + struct.pack(">IHBB", 16 + len(rep), 1, 0, 1) + rep
 
 
 def parse_iris_all(data: bytes) -> list[IsoImage]:
     what = "ISO/IEC 19794-6"
-    r = _Reader(data, what)
-    _check_header(r, b"IIR\x00", (b"020\x00",), what)
-    n_reps = r.u16("number of iris representations")
-    r.u8("certification flag")
-    r.u8("number of eyes represented")
-    if n_reps == 0:
-        raise IsoRecordError(f"{what}: the record holds no iris representation")
+    r, n_reps, _cert = _general_header(data, b"IIR\x00", b"020\x00", what, "iris", ("B", "number of eyes represented"))
     out = []
     for i in range(n_reps):
-        start = r.pos
-        rep_len = r.u32("representation length")
-        when = _parse_datetime(r.take(9, "capture date and time"))
-        r.unpack("BHH", "capture device")
-        quality = _quality_blocks(r)
+        start, rep_len, when, quality = _representation_start(r)
         r.u16("representation number")
         (eye, img_type, fmt, _props, width, height, depth, _range, _roll, _roll_u, cx0, cx1, cy0, cy1,
          d0, d1) = r.unpack("BBBBHHBHHHHHHHHH", "iris image information")
-        img_len = r.u32("image data length")
-        img = r.take(img_len, "image data")
-        if r.pos != start + rep_len:
-            raise IsoRecordError(f"{what}: representation {i + 1} length {rep_len} does not match its content")
+        img = r.take(r.u32("image data length"), "image data")
+        _representation_end(r, start, rep_len, i, skip_rest=False)
         if fmt not in IRIS_FORMAT_NAMES:
             raise IsoRecordError(f"{what}: unknown image format code {fmt:#04x}")
-        if width == 0 or height == 0:
-            raise IsoRecordError(f"{what}: image size {width}x{height} is empty")
+        _check_size(width, height, what)
         out.append(IsoImage(
             kind="iris", format=IRIS_FORMAT, sub_type=EYE_LABEL_NAMES.get(eye, "UNKNOWN"), position=eye,
             width=width, height=height, ppi=None, bit_depth=depth, compression=IRIS_FORMAT_NAMES[fmt],
@@ -371,8 +399,7 @@ def parse_iris_all(data: bytes) -> list[IsoImage]:
             extra={"image_type": img_type, "iris_diameter": d1 or None,
                    "iris_centre": [(cx0 + cx1) // 2, (cy0 + cy1) // 2] if cx1 else None},
         ))
-    if r.pos != len(data):
-        raise IsoRecordError(f"{what}: {len(data) - r.pos} bytes left after the last representation")
+    _check_consumed(r)
     return out
 
 
@@ -391,57 +418,39 @@ def build_face(image, *, compression: str = "jpeg", quality: int | QualityBlock 
     facial = struct.pack(">HBBBB", 0, 0, 0, 0, 0) + b"\x00\x00\x00" + struct.pack(">H", 0) + b"\x00" * 6
     info = struct.pack(">BBHHBHBB", FACE_TYPE_FULL_FRONTAL, FACE_DATA_TYPES[compression], width, height,
                        sampling_level, 0, 0, colour)
-    header = (_datetime_bytes(captured_at) + struct.pack(">BHH", 0, 0, 0) + _quality_bytes(quality)
-              + facial + info)
-    body = struct.pack(">I", len(data)) + data
-    rep = struct.pack(">I", 4 + len(header) + len(body)) + header + body
+    header = _capture_header(captured_at, quality) + facial + info
+    rep = _representation(header, data)
     return b"FAC\x00030\x00" + struct.pack(">IHBH", 17 + len(rep), 1, 0, 0) + rep
 
 
 def parse_face_all(data: bytes) -> list[IsoImage]:
     what = "ISO/IEC 19794-5"
-    r = _Reader(data, what)
-    _check_header(r, b"FAC\x00", (b"030\x00",), what)
-    n_reps = r.u16("number of face representations")
-    r.u8("certification flag")
-    r.u16("temporal semantics")
-    if n_reps == 0:
-        raise IsoRecordError(f"{what}: the record holds no face representation")
+    r, n_reps, _cert = _general_header(data, b"FAC\x00", b"030\x00", what, "face", ("H", "temporal semantics"))
     out = []
     for i in range(n_reps):
-        start = r.pos
-        rep_len = r.u32("representation length")
-        when = _parse_datetime(r.take(9, "capture date and time"))
-        r.unpack("BHH", "capture device")
-        quality = _quality_blocks(r)
+        start, rep_len, when, quality = _representation_start(r)
         n_landmarks = r.u16("number of landmark points")
         r.take(15, "facial information")
         r.take(8 * n_landmarks, "landmark points")
         face_type, dtype, width, height, level, _post, _xref, colour = r.unpack("BBHHBHBB", "image information")
-        img_len = r.u32("image data length")
-        img = r.take(img_len, "image data")
-        if start + rep_len > len(data) or r.pos > start + rep_len:
-            raise IsoRecordError(f"{what}: representation {i + 1} length {rep_len} does not match its content")
-        r.pos = start + rep_len                    # 3D data, if any, is skipped
+        img = r.take(r.u32("image data length"), "image data")
+        _representation_end(r, start, rep_len, i, skip_rest=True)      # 3D data, if any, is skipped
         if dtype not in FACE_DATA_TYPE_NAMES:
             raise IsoRecordError(f"{what}: unknown image data type {dtype}")
-        if width == 0 or height == 0:
-            raise IsoRecordError(f"{what}: image size {width}x{height} is empty")
+        _check_size(width, height, what)
         out.append(IsoImage(
             kind="face", format=FACE_FORMAT, sub_type="", position=0, width=width, height=height, ppi=None,
             bit_depth=24 if colour == FACE_COLOUR_RGB24 else 8, compression=FACE_DATA_TYPE_NAMES[dtype],
             image_data=img, quality=quality, captured_at=when, representations=n_reps,
             extra={"face_image_type": face_type, "sampling_level": level, "landmarks": n_landmarks},
         ))
-    if r.pos != len(data):
-        raise IsoRecordError(f"{what}: {len(data) - r.pos} bytes left after the last representation")
+    _check_consumed(r)
     return out
 
 
 # ------------------------------------------------------------------------------------------ any
 
 _PARSERS = {b"FIR\x00": parse_finger_all, b"IIR\x00": parse_iris_all, b"FAC\x00": parse_face_all}
-KIND_OF_FORMAT = {FINGER_FORMAT: "finger", IRIS_FORMAT: "iris", FACE_FORMAT: "face"}
 
 
 def parse_all(data: bytes) -> list[IsoImage]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from sweet17.errors import ValidationError
 from sweet17.i18n import N_, _
 
 
@@ -223,3 +224,29 @@ class DeviceDriver(Protocol):
     name: str
 
     def discover(self, profile: dict[str, Any] | None = None) -> list[Device]: ...
+
+
+# ------------------------------------------------------------------------------- driver settings
+
+def setting(profile: dict[str, Any], key: str, default: Any) -> Any:
+    """A driver's profile setting; missing and ``None`` (profiles.py sets every known key) mean the default."""
+    value = profile.get(key)
+    return default if value is None else value
+
+
+def bool_setting(profile: dict[str, Any], key: str, default: bool) -> bool:
+    value = setting(profile, key, default)
+    if not isinstance(value, bool):
+        raise ValidationError(_("{field}: use true or false").format(field=key), field=key)
+    return value
+
+
+def int_setting(profile: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
+    """A whole number from ``lo`` to ``hi`` (``ValidationError`` naming the key otherwise)."""
+    value = setting(profile, key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValidationError(_("{field}: '{value}' must be a whole number from {lo} to {hi}").format(
+            field=key, value=value, lo=lo, hi=hi), field=key)
+    return value

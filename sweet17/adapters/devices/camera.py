@@ -52,6 +52,9 @@ from sweet17.adapters.devices.base import (
     DeviceTimeout,
     Modality,
     QualityNotReached,
+    bool_setting,
+    int_setting,
+    setting,
 )
 from sweet17.adapters.devices.facecheck import CHECK_LABELS, FaceCheckConfig, FaceChecker, FrameCheck
 from sweet17.errors import UserError, ValidationError
@@ -286,29 +289,6 @@ def _sysfs_info(index: int) -> dict[str, str]:
     return info
 
 
-def _opt(profile: dict[str, Any], key: str, default: Any) -> Any:
-    """A profile setting; missing and ``None`` (profiles.py sets every known key) mean the default."""
-    value = profile.get(key)
-    return default if value is None else value
-
-
-def _bool(profile: dict[str, Any], key: str, default: bool) -> bool:
-    value = _opt(profile, key, default)
-    if not isinstance(value, bool):
-        raise ValidationError(_("{field}: use true or false").format(field=key), field=key)
-    return value
-
-
-def _int(profile: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
-    value = _opt(profile, key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValidationError(_("{field}: '{value}' must be a whole number from {lo} to {hi}").format(
-            field=key, value=value, lo=lo, hi=hi), field=key)
-    return value
-
-
 class CameraDevice:
     """One face camera (or a video file standing in for one)."""
 
@@ -317,24 +297,24 @@ class CameraDevice:
     def __init__(self, source: int | str | Path | Source, profile: dict[str, Any] | None = None) -> None:
         profile = dict(profile or {})
         self.source = source if isinstance(source, Source) else parse_source(source)
-        self.width = _int(profile, "width", None, 16, 8192)
-        self.height = _int(profile, "height", None, 16, 8192)
-        self.loop = _bool(profile, "loop", False)
-        self.realtime = _bool(profile, "realtime", False)
-        self.stable_frames = _int(profile, "stable_frames", 3 if self.source.is_live else 1, 1, 100) or 1
-        self.jpeg_quality = _int(profile, "jpeg_quality", 95, 50, 100) or 95
-        fps = _opt(profile, "fps", None)
+        self.width = int_setting(profile, "width", None, 16, 8192)
+        self.height = int_setting(profile, "height", None, 16, 8192)
+        self.loop = bool_setting(profile, "loop", False)
+        self.realtime = bool_setting(profile, "realtime", False)
+        self.stable_frames = int_setting(profile, "stable_frames", 3 if self.source.is_live else 1, 1, 100) or 1
+        self.jpeg_quality = int_setting(profile, "jpeg_quality", 95, 50, 100) or 95
+        fps = setting(profile, "fps", None)
         if fps is not None and (isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 240):
             raise ValidationError(_("{field}: '{value}' must be a whole number from {lo} to {hi}").format(
                 field="fps", value=fps, lo=1, hi=240), field="fps")
         self.fps = fps
-        fmt = str(_opt(profile, "format", "jpeg")).lower()
+        fmt = str(setting(profile, "format", "jpeg")).lower()
         if fmt not in ("jpeg", "png"):
             raise ValidationError(_("{field}: '{value}' must be jpeg or png").format(field="format", value=fmt),
                                   field="format")
         self.format = fmt
-        self.name = str(_opt(profile, "label", None) or _opt(profile, "name", ""))
-        self.config = FaceCheckConfig.from_mapping(_opt(profile, "thresholds", None))
+        self.name = str(setting(profile, "label", None) or setting(profile, "name", ""))
+        self.config = FaceCheckConfig.from_mapping(setting(profile, "thresholds", None))
         self._checker: FaceChecker | None = None
         self._lock = threading.Lock()
 
@@ -572,9 +552,9 @@ class CameraDriver:
 
     def discover(self, profile: dict[str, Any] | None = None) -> list[Device]:
         profile = dict(profile or {})
-        source = _opt(profile, "source", None)
+        source = setting(profile, "source", None)
         if source is None:
-            source = _opt(profile, "camera", None)
+            source = setting(profile, "camera", None)
         if source is not None:
             return [CameraDevice(source, profile)]
         return [CameraDevice(index, {**profile, "name": name}) for index, name in list_camera_indexes()]

@@ -44,6 +44,7 @@ from sweet17.adapters.devices.base import (
     DeviceStatus,
     DeviceTimeout,
     Modality,
+    int_setting,
 )
 from sweet17.errors import UserError, ValidationError
 from sweet17.i18n import N_, _
@@ -484,12 +485,7 @@ class PcscReaderDevice:
         profile = dict(profile or {})
         self.reader = reader
         self.aid = _parse_aid(profile.get("aid"))
-        timeout = profile.get("command_timeout_ms")
-        timeout = 5000 if timeout is None else timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 100 <= timeout <= 120_000:
-            raise ValidationError(_("{field}: '{value}' must be a whole number from {lo} to {hi}").format(
-                field="command_timeout_ms", value=timeout, lo=100, hi=120_000), field="command_timeout_ms")
-        self.command_timeout_s = timeout / 1000.0
+        self.command_timeout_s = int_setting(profile, "command_timeout_ms", 5000, 100, 120_000) / 1000.0
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ interface

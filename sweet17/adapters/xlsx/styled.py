@@ -12,6 +12,9 @@ text columns that keep leading zeros, real date cells, and rows coloured by seve
     wb.save(Path("exports/report.xlsx"))      # written to a temporary name, then renamed
 
 Severities ``error``, ``warning``, ``info`` and ``ok`` colour the whole row (red, amber, blue, green).
+A table may end with a ``total`` row (bold, light blue, outside the filter); ``add_images`` adds a
+sheet of pictures (charts), each under its caption; ``StyledWorkbook(title=..., creator=...)`` sets
+the document properties.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 
 SEVERITY_FILLS = {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7", "ok": "C6EFCE"}
 HEADER_FILL = "1F4E78"
+TOTAL_FILL = "DDEBF7"
+IMAGE_MAX_WIDTH = 900                   # pixels; wider pictures are scaled down
 MAX_WIDTH = 60
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -48,6 +53,8 @@ class _Sheet:
     title: str | None = None
     key_values: bool = False
     notes: list[str] = field(default_factory=list)
+    total: Sequence[Any] | None = None
+    images: list[tuple[str, Path]] | None = None      # a picture sheet: (caption, image file)
 
 
 def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
@@ -85,8 +92,10 @@ def _width(col: Column, rows: Sequence[Sequence[Any]], i: int) -> float:
 class StyledWorkbook:
     """Collects sheets, then writes them in one go (``save``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, title: str | None = None, creator: str | None = None) -> None:
         self._sheets: list[_Sheet] = []
+        self.title = title
+        self.creator = creator
 
     @property
     def sheet_names(self) -> list[str]:
@@ -94,14 +103,22 @@ class StyledWorkbook:
 
     def add_table(self, name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
                   severities: Sequence[str | None] | None = None, title: str | None = None,
-                  notes: Sequence[str] = ()) -> str:
-        """A table sheet; returns the sheet name used (made valid and unique)."""
+                  notes: Sequence[str] = (), total: Sequence[Any] | None = None) -> str:
+        """A table sheet; returns the sheet name used (made valid and unique). ``total``: a last row in
+        bold, after the rows and outside the filter."""
         rows = list(rows)
         if severities is not None and len(severities) != len(rows):
             raise ValueError("one severity per row")
         nm = sheet_name(name, self.sheet_names)
         self._sheets.append(_Sheet(nm, list(columns), rows, list(severities) if severities is not None else None,
-                                   title, notes=list(notes)))
+                                   title, notes=list(notes), total=list(total) if total is not None else None))
+        return nm
+
+    def add_images(self, name: str, images: Sequence[tuple[str, Path | str]]) -> str:
+        """A sheet of pictures (PNG charts), each under its caption, scaled to at most ``IMAGE_MAX_WIDTH``
+        pixels wide; returns the sheet name used."""
+        nm = sheet_name(name, self.sheet_names)
+        self._sheets.append(_Sheet(nm, [], [], images=[(caption, Path(p)) for caption, p in images]))
         return nm
 
     def add_key_values(self, name: str, pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> str:
@@ -113,6 +130,7 @@ class StyledWorkbook:
     def save(self, path: Path | str) -> Path:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.drawing.image import Image
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
         from openpyxl.utils import get_column_letter
 
@@ -127,8 +145,28 @@ class StyledWorkbook:
         box = Border(left=thin, right=thin, top=thin, bottom=thin)
         wrap = Alignment(wrap_text=True, vertical="top")
         top = Alignment(vertical="top")
+        total_fill = PatternFill("solid", fgColor=TOTAL_FILL)
+        if self.title is not None:
+            wb.properties.title = self.title
+        if self.creator is not None:
+            wb.properties.creator = self.creator
         for sh in self._sheets:
             ws = wb.create_sheet(sh.name)
+            if sh.images is not None:
+                r = 1
+                for caption, image_path in sh.images:
+                    t = WriteOnlyCell(ws, value=caption)
+                    t.font = Font(bold=True, size=12)
+                    ws.append([t])
+                    img = Image(str(image_path))
+                    scale = min(1.0, IMAGE_MAX_WIDTH / img.width)
+                    img.width, img.height = int(img.width * scale), int(img.height * scale)
+                    ws.add_image(img, f"A{r + 1}")
+                    following = r + 2 + int(img.height / 20) + 1      # the next caption, below the picture
+                    for _ in range(following - r - 1):
+                        ws.append([])
+                    r = following
+                continue
             ncol = len(sh.columns)
             for i, col in enumerate(sh.columns):
                 ws.column_dimensions[get_column_letter(i + 1)].width = _width(col, sh.rows, i) \
@@ -155,9 +193,11 @@ class StyledWorkbook:
                     cells.append(c)
                 ws.append(cells)
             formats = [_fmt(c) for c in sh.columns]
-            for r, row in enumerate(sh.rows):
-                sev = sh.severities[r] if sh.severities is not None else None
-                fill = fills.get(sev) if sev else None
+            sevs = sh.severities if sh.severities is not None else [None] * len(sh.rows)
+            lines = [(row, fills.get(sev) if sev else None, None) for row, sev in zip(sh.rows, sevs, strict=True)]
+            if sh.total is not None:
+                lines.append((sh.total, total_fill, bold))
+            for row, fill, font in lines:
                 out = []
                 for i in range(ncol):
                     v = row[i] if i < len(row) else None
@@ -169,6 +209,8 @@ class StyledWorkbook:
                     elif formats[i] and not (sh.key_values and not isinstance(v, int | float)):
                         if formats[i] != "@" or isinstance(v, str):
                             c.number_format = formats[i]
+                    if font is not None:
+                        c.font = font
                     c.alignment = wrap if sh.columns[i].wrap else top
                     if fill is not None:
                         c.fill = fill

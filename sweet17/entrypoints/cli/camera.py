@@ -6,6 +6,8 @@ Device errors become one translated line and exit status 2, like every user erro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,16 @@ from sweet17.i18n import N_, _
 BACKGROUND_NAMES = {"red": N_("red"), "blue": N_("blue"), "grey": N_("grey"), "white": N_("white")}
 
 
-def _device_error(err: Any) -> UserError:
+@contextmanager
+def device_errors() -> Iterator[None]:
+    """A device error inside becomes a ``UserError``: one translated line for the operator (exit 2)."""
+    from sweet17.adapters.devices.base import DeviceError
     from sweet17.adapters.devices.camera import device_error_line
 
-    return UserError(device_error_line(err))
+    try:
+        yield
+    except DeviceError as e:
+        raise UserError(device_error_line(e)) from None
 
 
 def _background(birth_year: int | None, background: str | None) -> str | None:
@@ -60,7 +68,6 @@ def _kit_entry(driver: str, profile: str | None) -> dict[str, Any] | None:
 
 
 def _camera(source: str | None, profile: str | None):  # type: ignore[no-untyped-def]
-    from sweet17.adapters.devices.base import DeviceError
     from sweet17.adapters.devices.camera import CameraDevice
 
     entry = _kit_entry("opencv", profile) if source is None or profile else None
@@ -71,10 +78,8 @@ def _camera(source: str | None, profile: str | None):  # type: ignore[no-untyped
     if chosen is None:
         raise UserError(_("No camera given: name a camera index, a video file or an image sequence, or a device "
                           "profile with an opencv entry (--profile)."))
-    try:
+    with device_errors():
         return CameraDevice(chosen, settings)
-    except DeviceError as e:
-        raise _device_error(e) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -94,6 +99,7 @@ def register(app: typer.Typer) -> None:
     birth_opt = typer.Option(None, "--birth-year", help=_("Birth year of the person: the background must be "
                                                           "red for odd years, blue for even."))
     bg_opt = typer.Option(None, "--background", help=_("Required background colour: red or blue."))
+    timeout_opt = typer.Option(10.0, "--timeout", min=0.1, help=_("Give up after this many seconds."))
 
     # ------------------------------------------------------------------ camera
     @cam.command("list", help=_("List the cameras connected to this computer."))
@@ -122,7 +128,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import time
 
-        from sweet17.adapters.devices.base import DeviceError
         from sweet17.adapters.devices.camera import open_preview_window
         from sweet17.adapters.devices.facecheck import CHECK_LABELS, CHECKS, draw_checks
 
@@ -133,21 +138,20 @@ def register(app: typer.Typer) -> None:
         failures = dict.fromkeys(CHECKS, 0)
         best: dict[str, Any] | None = None
         t0 = time.perf_counter()
-        try:
-            for frame, res in dev.frames(background=bg, max_frames=frames):
-                seen += 1
-                passed += res.ok
-                for name in res.failed:
-                    failures[name] += 1
-                if best is None or res.quality > best["quality"]:
-                    best = {"frame_index": seen - 1, **res.to_dict()}
-                if window is not None and not window.show(draw_checks(frame, res, bg)):
-                    break
-        except DeviceError as e:
-            raise _device_error(e) from None
-        finally:
-            if window is not None:
-                window.close()
+        with device_errors():
+            try:
+                for frame, res in dev.frames(background=bg, max_frames=frames):
+                    seen += 1
+                    passed += res.ok
+                    for name in res.failed:
+                        failures[name] += 1
+                    if best is None or res.quality > best["quality"]:
+                        best = {"frame_index": seen - 1, **res.to_dict()}
+                    if window is not None and not window.show(draw_checks(frame, res, bg)):
+                        break
+            finally:
+                if window is not None:
+                    window.close()
         elapsed = time.perf_counter() - t0
         if bg is None:
             failures.pop("background")
@@ -185,14 +189,14 @@ def register(app: typer.Typer) -> None:
                                                     "exposure are checked.")),
         min_quality: int = typer.Option(60, "--min-quality", min=1, max=100,
                                         help=_("Quality needed (1-100; 60 = every check passes).")),
-        timeout: float = typer.Option(10.0, "--timeout", min=0.1, help=_("Give up after this many seconds.")),
+        timeout: float = timeout_opt,
         out: Path = typer.Option(None, "--out", help=_("Save the photo to this file (.jpg or .png).")),
         preview: bool = typer.Option(False, "--preview", help=_("Show the frames with the checks in a window.")),
         json_out: bool = json_option(),
     ) -> None:
         import os
 
-        from sweet17.adapters.devices.base import CaptureRequest, DeviceError, Modality
+        from sweet17.adapters.devices.base import CaptureRequest, Modality
         from sweet17.adapters.devices.camera import EXCEPTION_PHOTO, open_preview_window, preview_callback
 
         bg = None if exception_photo else _background(birth_year, background)
@@ -204,14 +208,13 @@ def register(app: typer.Typer) -> None:
         request = CaptureRequest(Modality.FACE, sub_types=(EXCEPTION_PHOTO,) if exception_photo else (),
                                  requested_score=min_quality, timeout_ms=int(timeout * 1000))
         window = open_preview_window("sweet17 camera capture") if preview else None
-        try:
-            result = dev.capture(request, background=bg,
-                                 on_frame=preview_callback(window, bg) if window is not None else None)
-        except DeviceError as e:
-            raise _device_error(e) from None
-        finally:
-            if window is not None:
-                window.close()
+        with device_errors():
+            try:
+                result = dev.capture(request, background=bg,
+                                     on_frame=preview_callback(window, bg) if window is not None else None)
+            finally:
+                if window is not None:
+                    window.close()
         rec = result.records[0]
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -290,15 +293,12 @@ def register(app: typer.Typer) -> None:
                                                        "profile's reader, else the first reader)."))
 
     def pick_reader(reader: str | None, profile: str | None):  # type: ignore[no-untyped-def]
-        from sweet17.adapters.devices.base import DeviceError
         from sweet17.adapters.devices.pcsc import PcscReaderDevice, list_readers
 
         settings = dict(_kit_entry("pcsc", profile) or {})
         wanted = reader or settings.get("reader")
-        try:
+        with device_errors():
             names = list_readers()
-        except DeviceError as e:
-            raise _device_error(e) from None
         matches = [n for n in names if not wanted or wanted.lower() in n.lower()]
         if not matches:
             if wanted:
@@ -309,16 +309,13 @@ def register(app: typer.Typer) -> None:
 
     @card.command("readers", help=_("List the card readers, whether a card is on each, and its ATR."))
     def card_readers(json_out: bool = json_option()) -> None:
-        from sweet17.adapters.devices.base import DeviceError
         from sweet17.adapters.devices.pcsc import list_readers, reader_state
 
-        try:
+        with device_errors():
             rows = []
             for name in list_readers():
                 present, atr = reader_state(name)
                 rows.append({"reader": name, "card_present": present, "atr": atr.hex().upper() if present else None})
-        except DeviceError as e:
-            raise _device_error(e) from None
         if json_out:
             print_json({"readers": rows})
             return
@@ -339,13 +336,12 @@ def register(app: typer.Typer) -> None:
         import sys
         import time
 
-        from sweet17.adapters.devices.base import DeviceError
         from sweet17.adapters.devices.pcsc import CardWatcher
 
         labels = {"inserted": _("card put on"), "removed": _("card taken off"),
                   "reader_added": _("reader connected"), "reader_removed": _("reader disconnected")}
         deadline = time.monotonic() + seconds
-        try:
+        with device_errors():
             with CardWatcher(readers=[reader] if reader else None) as watcher:
                 while (left := deadline - time.monotonic()) > 0:
                     ev = watcher.next(min(left, 0.5))
@@ -358,26 +354,20 @@ def register(app: typer.Typer) -> None:
                         atr = f"  ATR {ev.atr.hex().upper()}" if ev.atr else ""
                         console.print(f"{ev.to_dict()['at']}  {labels[ev.kind]}: {ev.reader}{atr}",
                                       highlight=False, markup=False)
-        except DeviceError as e:
-            raise _device_error(e) from None
 
     @card.command("read", help=_("Wait for a card and show its ATR and, for a contactless card such as the "
                                  "KTP-el, its UID."))
     def card_read(
         reader: str = reader_opt,
         profile: str = profile_opt,
-        timeout: float = typer.Option(10.0, "--timeout", min=0.1, help=_("Give up after this many seconds.")),
+        timeout: float = timeout_opt,
         json_out: bool = json_option(),
     ) -> None:
-        from sweet17.adapters.devices.base import DeviceError
-
         dev = pick_reader(reader, profile)
         if not json_out:
             console.print(_("Put the card on {reader} ...").format(reader=dev.reader), highlight=False)
-        try:
+        with device_errors():
             info = dev.read_card(int(timeout * 1000))
-        except DeviceError as e:
-            raise _device_error(e) from None
         if json_out:
             print_json(info.to_dict())
             return
@@ -390,24 +380,20 @@ def register(app: typer.Typer) -> None:
     def card_verify(
         reader: str = reader_opt,
         profile: str = profile_opt,
-        timeout: float = typer.Option(10.0, "--timeout", min=0.1, help=_("Give up after this many seconds.")),
+        timeout: float = timeout_opt,
         pin_stdin: bool = typer.Option(False, "--pin-stdin", help=_("Read the PIN from standard input (for "
                                                                     "scripts).")),
         json_out: bool = json_option(),
     ) -> None:
         import sys
 
-        from sweet17.adapters.devices.base import DeviceError
-
         dev = pick_reader(reader, profile)
         if pin_stdin:
             pin = sys.stdin.readline().strip()
         else:
             pin = typer.prompt(_("PIN"), hide_input=True)
-        try:
+        with device_errors():
             res = dev.verify_operator(pin, int(timeout * 1000))
-        except DeviceError as e:
-            raise _device_error(e) from None
         if json_out:
             print_json(res.to_dict())
             return

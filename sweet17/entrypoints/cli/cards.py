@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sweet17.entrypoints.cli.common import console, json_option, open_workspace, print_json
+from sweet17.entrypoints.cli.common import actor_option, console, import_file, json_option, print_json
 from sweet17.i18n import _
 
 
@@ -19,14 +19,12 @@ def register(app: typer.Typer) -> None:
                                   "none)."))
     def import_(
         file: Path = typer.Argument(..., help=_("The printed-card list (.xlsx or .csv).")),
-        by: str = typer.Option(None, "--by", help=_("Who does this (default: the computer's user name).")),
+        by: str = actor_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from sweet17.entrypoints.cli.complaint import actor_name, current_drive_slug
         from sweet17.services.cards import import_cards
 
-        ws = open_workspace()
-        res = import_cards(ws, file, actor=actor_name(by), drive_slug=current_drive_slug(ws))
+        res = import_file(import_cards, file, by)
         if json_out:
             print_json(res)
             return

@@ -77,3 +77,32 @@ def parse_date(value: str | None, field: str) -> date | None:
         raise UserError(
             _("Option {field}: '{value}' is not a date (use YYYY-MM-DD)").format(field=field, value=value)
         ) from None
+
+
+def actor_option() -> Any:
+    """The ``--by`` option of commands that record who did something."""
+    return typer.Option(None, "--by", help=_("Who does this (default: the computer's user name)."))
+
+
+def actor_name(by: str | None) -> str:
+    """``--by`` when given, else the computer's user name (``unknown`` when there is none)."""
+    import getpass
+
+    if by and by.strip():
+        return by.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def current_drive_slug(ws) -> str:  # type: ignore[no-untyped-def]
+    """The workspace's current drive ("" when none is chosen)."""
+    return ws.get_meta("current_drive") or ""
+
+
+def import_file(importer: Any, file: Path, by: str | None) -> dict[str, Any]:
+    """Run a list import (``import_cards``, ``import_complaints``, ``import_survey``) into the current
+    drive, as ``--by`` (or the computer's user)."""
+    ws = open_workspace()
+    return importer(ws, file, actor=actor_name(by), drive_slug=current_drive_slug(ws))

@@ -6,27 +6,18 @@ from pathlib import Path
 
 import typer
 
-from sweet17.entrypoints.cli.common import console, json_option, open_workspace, parse_date, print_json
+from sweet17.entrypoints.cli.common import (
+    actor_name,
+    actor_option,
+    console,
+    current_drive_slug,
+    import_file,
+    json_option,
+    open_workspace,
+    parse_date,
+    print_json,
+)
 from sweet17.i18n import _
-
-
-def actor_option() -> typer.models.OptionInfo:
-    return typer.Option(None, "--by", help=_("Who does this (default: the computer's user name)."))
-
-
-def actor_name(by: str | None) -> str:
-    import getpass
-
-    if by and by.strip():
-        return by.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def current_drive_slug(ws) -> str:  # type: ignore[no-untyped-def]
-    return ws.get_meta("current_drive") or ""
 
 
 def register(app: typer.Typer) -> None:
@@ -135,8 +126,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from sweet17.services.complaints import import_complaints
 
-        ws = open_workspace()
-        res = import_complaints(ws, file, actor=actor_name(by), drive_slug=current_drive_slug(ws))
+        res = import_file(import_complaints, file, by)
         if json_out:
             print_json(res)
         else:

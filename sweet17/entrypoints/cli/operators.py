@@ -25,18 +25,28 @@ def read_secret(prompt: str, env: str | None, *, confirm: bool = False) -> str:
     return value
 
 
-def supervisor_signin(ws, by: str | None, by_env: str | None):  # type: ignore[no-untyped-def]
-    """Sign a supervisor in for an account change (``--by``); None when no supervisor exists yet."""
+def supervisor_signin(ws, by: str | None, by_env: str | None) -> str:  # type: ignore[no-untyped-def]
+    """Sign a supervisor in for an account change (``--by``); the name the change is recorded under
+    (``system`` while no supervisor exists yet)."""
     from sweet17.errors import UserError
     from sweet17.services import operators
 
     has_sup = any(a.role == "supervisor" for a in operators.list_operators(ws))
     if not has_sup:
-        return None
+        return "system"
     if not by:
         raise UserError(_("A supervisor must confirm this: give --by SUPERVISOR."), field="--by")
     pw = read_secret(_("Password of {user}").format(user=by), by_env)
-    return operators.authenticate(ws, by, pw, role="supervisor")
+    return operators.authenticate(ws, by, pw, role="supervisor").username
+
+
+def supervisor_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--by", help=_("Supervisor who confirms."))
+
+
+def supervisor_password_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--by-password-env",
+                        help=_("Read the supervisor's password from this environment variable."))
 
 
 def register(app: typer.Typer) -> None:
@@ -53,19 +63,18 @@ def register(app: typer.Typer) -> None:
         password_env: str = typer.Option(None, "--password-env",
                                          help=_("Read the password from this environment variable.")),
         pin_env: str = typer.Option(None, "--pin-env", help=_("Read the card PIN from this environment variable.")),
-        by: str = typer.Option(None, "--by", help=_("Supervisor who confirms.")),
-        by_password_env: str = typer.Option(None, "--by-password-env",
-                                            help=_("Read the supervisor's password from this environment variable.")),
+        by: str = supervisor_option(),
+        by_password_env: str = supervisor_password_option(),
         json_out: bool = json_option(),
     ) -> None:
         from sweet17.services import operators
 
         ws = open_workspace()
-        sup = supervisor_signin(ws, by, by_password_env)
+        confirmed_by = supervisor_signin(ws, by, by_password_env)
         pw = read_secret(_("Password for {user}").format(user=username), password_env, confirm=True)
         pin = read_secret(_("Card PIN for {user}").format(user=username), pin_env, confirm=True) if card_uid else None
         acc = operators.create_operator(ws, username, pw, role=role, full_name=full_name, card_uid=card_uid, pin=pin,
-                                        by=sup.username if sup else "system")
+                                        by=confirmed_by)
         if json_out:
             print_json(acc.to_dict())
         else:
@@ -94,16 +103,14 @@ def register(app: typer.Typer) -> None:
     @op_app.command("unlock", help=_("Unlock an account after too many wrong tries (a supervisor confirms)."))
     def unlock(
         username: str = typer.Argument(..., help=_("The locked account.")),
-        by: str = typer.Option(None, "--by", help=_("Supervisor who confirms.")),
-        by_password_env: str = typer.Option(None, "--by-password-env",
-                                            help=_("Read the supervisor's password from this environment variable.")),
+        by: str = supervisor_option(),
+        by_password_env: str = supervisor_password_option(),
         json_out: bool = json_option(),
     ) -> None:
         from sweet17.services import operators
 
         ws = open_workspace()
-        sup = supervisor_signin(ws, by, by_password_env)
-        acc = operators.unlock(ws, username, by=sup.username if sup else "system")
+        acc = operators.unlock(ws, username, by=supervisor_signin(ws, by, by_password_env))
         if json_out:
             print_json(acc.to_dict())
         else:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from sweet17.entrypoints.cli.common import console, json_option, open_workspace, parse_date, print_json
+from sweet17.entrypoints.cli.common import (
+    actor_name,
+    actor_option,
+    console,
+    import_file,
+    json_option,
+    open_workspace,
+    parse_date,
+    print_json,
+)
 from sweet17.i18n import _
 
 STYLES = {"bad": "red", "warn": "yellow", "good": "green"}
@@ -54,6 +64,19 @@ def export_option() -> Any:
     return typer.Option(False, "--export", help=_("Also write a styled workbook and PNG charts to exports/."))
 
 
+def as_of_day(as_of: str | None) -> date:
+    """The ``--as-of`` date, today when not given."""
+    return parse_date(as_of, "--as-of") or date.today()
+
+
+def _open_drive(drive: Path | None):  # type: ignore[no-untyped-def]
+    """The workspace and the drive chosen with --drive (or its current drive)."""
+    from sweet17.services.drives import current_drive
+
+    ws = open_workspace()
+    return ws, current_drive(ws, drive)
+
+
 def _drive_or_none(ws, drive: Path | None):  # type: ignore[no-untyped-def]
     """The drive chosen with --drive or the current one; None when the workspace has none and none was given."""
     from sweet17.errors import UserError
@@ -69,38 +92,37 @@ def _drive_or_none(ws, drive: Path | None):  # type: ignore[no-untyped-def]
         return None
 
 
-def emit(ws, report: Any, *, name: str, title: str, slug: str, export: bool, json_out: bool,  # type: ignore[no-untyped-def]
-         stamp: str, out: Path | None = None) -> dict[str, Any]:
-    """Print (tables or JSON) and, with --export, write the workbook and charts. Returns the export paths."""
+def emit(ws, report: Any, *, name: str, title: str, loaded: Any, export: bool, json_out: bool,  # type: ignore[no-untyped-def]
+         stamp: date) -> dict[str, Any]:
+    """Print (tables or JSON) and, with --export, write the workbook and charts to exports/ (named after
+    the drive, when there is one). Returns the export paths."""
     exports: dict[str, Any] = {}
+    tables = None
     if export:
-        from sweet17.services.reports.workbook import write_workbook
+        from sweet17.services.reports.base import write_workbook
 
-        folder = Path(out) if out else ws.exports_dir
-        base = f"{slug + '-' if slug else ''}{name}-{stamp}"
-        charts = report.charts(folder / "charts" / base)
-        xlsx = write_workbook(folder / f"{base}.xlsx", title, report.tables(), charts, subtitle=slug,
+        slug = loaded.slug if loaded else ""
+        base = f"{slug + '-' if slug else ''}{name}-{stamp.isoformat()}"
+        charts = report.charts(ws.exports_dir / "charts" / base)
+        tables = report.tables()
+        xlsx = write_workbook(ws.exports_dir / f"{base}.xlsx", title, tables, charts, subtitle=slug,
                               charts_sheet=_("Charts"))
         exports = {"xlsx": str(xlsx), "charts": [str(c.path) for c in charts]}
-        ws.audit(_actor(), "report.export", name, {"file": xlsx.name, "charts": len(charts)})
+        ws.audit(actor_name(None), "report.export", name, {"file": xlsx.name, "charts": len(charts)})
     if json_out:
         data = report.to_dict()
         if export:
             data["exports"] = exports
         print_json(data)
     else:
-        print_tables(report.terminal_tables() if hasattr(report, "terminal_tables") else report.tables())
+        if hasattr(report, "terminal_tables"):
+            tables = report.terminal_tables()
+        print_tables(tables if tables is not None else report.tables())
         if export:
             console.print(_("Workbook written: {path}").format(path=exports["xlsx"]), highlight=False, soft_wrap=True)
             for c in exports["charts"]:
                 console.print(_("Chart written: {path}").format(path=c), highlight=False, soft_wrap=True)
     return exports
-
-
-def _actor() -> str:
-    from sweet17.entrypoints.cli.complaint import actor_name
-
-    return actor_name(None)
 
 
 def ikm_history(loaded) -> dict[int, float]:  # type: ignore[no-untyped-def]
@@ -146,17 +168,13 @@ def register(app: typer.Typer) -> None:
         export: bool = export_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from datetime import date
-
-        from sweet17.services.drives import current_drive
         from sweet17.services.reports.coverage import build_coverage
 
-        ws = open_workspace()
-        loaded = current_drive(ws, drive)
-        day = parse_date(as_of, "--as-of") or date.today()
+        ws, loaded = _open_drive(drive)
+        day = as_of_day(as_of)
         report = build_coverage(ws, loaded, day)
-        emit(ws, report, name="coverage", title=_("Coverage"), slug=loaded.slug, export=export, json_out=json_out,
-             stamp=day.isoformat())
+        emit(ws, report, name="coverage", title=_("Coverage"), loaded=loaded, export=export, json_out=json_out,
+             stamp=day)
         if not json_out:
             t = report.total
             if t.first_time_rate is not None:
@@ -173,17 +191,12 @@ def register(app: typer.Typer) -> None:
         export: bool = export_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from datetime import date
-
-        from sweet17.services.drives import current_drive
         from sweet17.services.reports.teams import build_teams
 
-        ws = open_workspace()
-        loaded = current_drive(ws, drive)
-        day = parse_date(as_of, "--as-of") or date.today()
+        ws, loaded = _open_drive(drive)
+        day = as_of_day(as_of)
         report = build_teams(ws, loaded, day)
-        emit(ws, report, name="teams", title=_("Teams"), slug=loaded.slug, export=export, json_out=json_out,
-             stamp=day.isoformat())
+        emit(ws, report, name="teams", title=_("Teams"), loaded=loaded, export=export, json_out=json_out, stamp=day)
 
     @rep.command("quality", help=_("Capture quality: retries, force-captures, exceptions, NFIQ 2 scores, rejection "
                                    "reasons."))
@@ -192,16 +205,12 @@ def register(app: typer.Typer) -> None:
         export: bool = export_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from datetime import date
-
-        from sweet17.services.drives import current_drive
         from sweet17.services.reports.quality import build_quality
 
-        ws = open_workspace()
-        loaded = current_drive(ws, drive)
+        ws, loaded = _open_drive(drive)
         report = build_quality(ws, drive_slug=loaded.slug, school_names={s.code: s.name for s in loaded.drive.schools})
-        emit(ws, report, name="quality", title=_("Quality"), slug=loaded.slug, export=export, json_out=json_out,
-             stamp=date.today().isoformat())
+        emit(ws, report, name="quality", title=_("Quality"), loaded=loaded, export=export, json_out=json_out,
+             stamp=date.today())
 
     @rep.command("drive", help=_("The whole drive's results for the head of the office: one PDF (with --pdf) and "
                                  "one workbook with every report."))
@@ -212,16 +221,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help=_("Folder for the files (default: exports/).")),
         json_out: bool = json_option(),
     ) -> None:
-        from datetime import date
-
-        from sweet17.services.drives import current_drive
         from sweet17.services.reports.drive import build_drive_report
 
-        ws = open_workspace()
-        loaded = current_drive(ws, drive)
-        day = parse_date(as_of, "--as-of") or date.today()
-        result = build_drive_report(ws, loaded, as_of=day, out=Path(out) if out else ws.exports_dir, pdf=pdf,
-                                    ikm_history=ikm_history(loaded), actor=_actor())
+        ws, loaded = _open_drive(drive)
+        result = build_drive_report(ws, loaded, as_of=as_of_day(as_of), out=Path(out) if out else ws.exports_dir,
+                                    pdf=pdf, ikm_history=ikm_history(loaded), actor=actor_name(None))
         if json_out:
             print_json(result)
             return
@@ -240,17 +244,15 @@ def register(app: typer.Typer) -> None:
         export: bool = export_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from datetime import date
-
         from sweet17.services.reports.complaints import build_complaints
 
         ws = open_workspace()
         loaded = _drive_or_none(ws, drive)
-        day = parse_date(as_of, "--as-of") or date.today()
+        day = as_of_day(as_of)
         report = build_complaints(ws, as_of=day, since=parse_date(since, "--since"),
                                   drive_slug=loaded.slug if loaded else None)
-        emit(ws, report, name="complaints", title=_("Complaints"), slug=loaded.slug if loaded else "",
-             export=export, json_out=json_out, stamp=day.isoformat())
+        emit(ws, report, name="complaints", title=_("Complaints"), loaded=loaded, export=export, json_out=json_out,
+             stamp=day)
 
     @rep.command("ikm", help=_("Public satisfaction index (IKM, Permenpan RB 14/2017) per period, with each "
                                "element's score and the weakest element."))
@@ -262,16 +264,14 @@ def register(app: typer.Typer) -> None:
         export: bool = export_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from datetime import date
-
         from sweet17.services.reports.ikm import build_ikm
 
         ws = open_workspace()
         loaded = _drive_or_none(ws, drive)
         report = build_ikm(ws, period=period, since=parse_date(since, "--since"), until=parse_date(until, "--until"),
                            drive_slug=loaded.slug if loaded else None, history=ikm_history(loaded))
-        emit(ws, report, name="ikm", title=_("Public satisfaction index (IKM)"), slug=loaded.slug if loaded else "",
-             export=export, json_out=json_out, stamp=date.today().isoformat())
+        emit(ws, report, name="ikm", title=_("Public satisfaction index (IKM)"), loaded=loaded, export=export,
+             json_out=json_out, stamp=date.today())
 
     _register_sample(app)
 
@@ -282,14 +282,12 @@ def register(app: typer.Typer) -> None:
                                       "element scores U1-U9 (1-4, or a-d); all rows or none."))
     def ikm_import(
         file: Path = typer.Argument(..., help=_("The responses (.xlsx or .csv).")),
-        by: str = typer.Option(None, "--by", help=_("Who does this (default: the computer's user name).")),
+        by: str = actor_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from sweet17.entrypoints.cli.complaint import actor_name, current_drive_slug
         from sweet17.services.reports.ikm import import_survey
 
-        ws = open_workspace()
-        res = import_survey(ws, file, actor=actor_name(by), drive_slug=current_drive_slug(ws))
+        res = import_file(import_survey, file, by)
         if json_out:
             print_json(res)
         else:
@@ -316,23 +314,10 @@ def _register_sample(app: typer.Typer) -> None:
                                                                    "(default) or only write them.")),
         json_out: bool = json_option(),
     ) -> None:
-        from sqlalchemy import text
+        from sweet17.services.sample_reports import generate_ktpku_datang
 
-        from sweet17.errors import UserError
-        from sweet17.services.drives import current_drive
-        from sweet17.services.sample_reports import COMPLAINTS_FILE, SURVEY_FILE, generate_ktpku_datang
-
-        ws = open_workspace()
-        loaded = current_drive(ws, drive)
-        if load:
-            with ws.engine.connect() as conn:
-                done = conn.execute(text("SELECT imported_at FROM ktpku_import WHERE drive_slug = :d AND file_name IN "
-                                         "(:a, :b) LIMIT 1"), {"d": loaded.slug, "a": COMPLAINTS_FILE,
-                                                               "b": SURVEY_FILE}).scalar()
-            if done:
-                raise UserError(_("The sample KTPku Datang data of {drive} was already loaded on {date}; use "
-                                  "--no-load to only write the files.").format(drive=loaded.slug, date=done[:10]))
-        res = generate_ktpku_datang(ws, loaded, seed=seed, out_dir=out, load=load, actor=_actor())
+        ws, loaded = _open_drive(drive)
+        res = generate_ktpku_datang(ws, loaded, seed=seed, out_dir=out, load=load, actor=actor_name(None))
         if json_out:
             print_json(res.to_dict())
             return

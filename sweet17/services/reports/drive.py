@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sweet17.i18n import _
-from sweet17.services.reports.base import ReportTable
+from sweet17.services.reports.base import ReportTable, write_workbook
 
 
 def _pdf_table(t: ReportTable):  # type: ignore[no-untyped-def]
@@ -36,7 +36,6 @@ def build_drive_report(ws, loaded, *, as_of: date | None = None, out: Path, pdf:
     from sweet17.services.reports.ikm import build_ikm
     from sweet17.services.reports.quality import build_quality
     from sweet17.services.reports.teams import build_teams
-    from sweet17.services.reports.workbook import write_workbook
 
     drive = loaded.drive
     as_of = as_of or date.today()
@@ -48,17 +47,19 @@ def build_drive_report(ws, loaded, *, as_of: date | None = None, out: Path, pdf:
     complaints = build_complaints(ws, as_of=as_of, drive_slug=drive.slug)
     ikm = build_ikm(ws, period="quarter", until=as_of, drive_slug=drive.slug, history=ikm_history)
     parts = [
-        (_("Coverage"), coverage, None),
-        (_("Teams and kits"), teams, None),
-        (_("Capture quality"), quality, None),
-        (_("Complaints"), complaints, None),
-        (_("Public satisfaction (IKM)"), ikm, None),
+        (_("Coverage"), coverage),
+        (_("Teams and kits"), teams),
+        (_("Capture quality"), quality),
+        (_("Complaints"), complaints),
+        (_("Public satisfaction (IKM)"), ikm),
     ]
     charts = {}
+    tables: dict[str, list[ReportTable]] = {}
     all_tables: list[ReportTable] = []
-    for title, report, _x in parts:
+    for title, report in parts:
         charts[title] = report.charts(charts_dir)
-        for t in report.tables():
+        tables[title] = report.tables()
+        for t in tables[title]:
             prefixed = ReportTable(f"{title[:12]} - {t.key}"[:31], t.title, t.columns, t.rows, t.total, t.notes,
                                    t.highlight)
             all_tables.append(prefixed)
@@ -67,7 +68,7 @@ def build_drive_report(ws, loaded, *, as_of: date | None = None, out: Path, pdf:
     t = coverage.total
     st = complaints.stats
     o = ikm.overall
-    kit_rate = teams.total.recordings / teams.total.hours if teams.total.hours else None
+    kit_rate = _kit_rate(teams)
     figures = {
         "eligible": t.eligible, "recorded": t.recorded, "drive_rate": t.drive_rate,
         "first_time_rate": t.first_time_rate, "synced": t.synced, "printed": t.printed, "delivered": t.delivered,
@@ -80,19 +81,26 @@ def build_drive_report(ws, loaded, *, as_of: date | None = None, out: Path, pdf:
                               "figures": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}}
     if pdf:
         result["pdf"] = str(_write_pdf(Path(out) / f"{base}.pdf", loaded, as_of, coverage, teams, quality, complaints,
-                                       ikm, charts))
+                                       ikm, charts, tables))
     ws.audit(actor, "report.drive", drive.slug, {"pdf": bool(pdf), "as_of": as_of.isoformat()})
     return result
 
 
-def _write_pdf(path: Path, loaded, as_of: date, coverage, teams, quality, complaints, ikm, charts) -> Path:  # type: ignore[no-untyped-def]
+def _kit_rate(teams) -> float | None:  # type: ignore[no-untyped-def]
+    """Recordings per kit-hour over the drive (None before any session)."""
+    return teams.total.recordings / teams.total.hours if teams.total.hours else None
+
+
+def _write_pdf(path: Path, loaded, as_of: date, coverage, teams, quality, complaints, ikm, charts,  # type: ignore[no-untyped-def]
+               tables: dict[str, list[ReportTable]]) -> Path:
+    """The head-of-office PDF; ``charts`` and ``tables`` are the reports' own, by part title."""
     from sweet17.adapters.pdf_report import KeyFigure, PdfImage, PdfReport, PdfSection, write_pdf
     from sweet17.domain import ikm as ikm_core
 
     drive = loaded.drive
     t = coverage.total
     last_year = max(coverage.history) if coverage.history else None
-    kit_rate = teams.total.recordings / teams.total.hours if teams.total.hours else None
+    kit_rate = _kit_rate(teams)
     st = complaints.stats
     o = ikm.overall
     figures = [
@@ -118,11 +126,11 @@ def _write_pdf(path: Path, loaded, as_of: date, coverage, teams, quality, compla
     def images(key: str, names: tuple[str, ...], frac: float = 1.0) -> list[PdfImage]:
         return [PdfImage(c.path, "", frac) for c in charts.get(key, []) if c.key in names]
 
-    cov_tables = coverage.tables()
-    team_tables = teams.tables()
-    q_tables = quality.tables()
-    c_tables = complaints.tables()
-    i_tables = ikm.tables()
+    cov_tables = tables[_("Coverage")]
+    team_tables = tables[_("Teams and kits")]
+    q_tables = tables[_("Capture quality")]
+    c_tables = tables[_("Complaints")]
+    i_tables = tables[_("Public satisfaction (IKM)")]
     sections = [
         PdfSection(_("Coverage"), [
             _("Of {of_age} students aged {age} or more on the school rosters, {before} were recorded before the drive "

@@ -9,9 +9,17 @@ from typing import Any
 from sqlalchemy import text
 
 from sweet17.domain import ikm
-from sweet17.errors import UserError, ValidationError
+from sweet17.errors import UserError
 from sweet17.i18n import _
-from sweet17.services.reports.tables import norm_header
+from sweet17.services.reports.tables import (
+    log_import,
+    norm_header,
+    parse_date_value,
+    read_table,
+    refuse_problems,
+    refuse_reimport,
+    text_value,
+)
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "responded_on": ("tanggal", "tanggal survei", "tgl survei", "tanggal pengisian", "tgl", "date", "timestamp",
@@ -62,17 +70,13 @@ def _score(v: Any) -> int | None:
 def import_survey(ws, path: Path | str, *, actor: str, drive_slug: str = "",  # type: ignore[no-untyped-def]
                   today: date | None = None) -> dict[str, Any]:
     """Import survey responses (one row per respondent, scores 1-4 or a-d for U1-U9); all rows or none."""
-    from sweet17.services.reports.tables import parse_date_value, read_table, text_value
-    from sweet17.services.workspace import now_utc
-
     today = today or date.today()
     table = read_table(path, ALIASES, REQUIRED)
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     for n, row in table.rows:
         def err(fld: str, msg: str, n: int = n) -> None:
-            errors.append(_("{path}, row {row}, column {column}: {problem}").format(
-                path=table.path.name, row=n, column=table.header_of(fld), problem=msg))
+            errors.append(table.problem(n, fld, msg))
 
         rec: dict[str, Any] = {"source_row": n}
         raw = table.cell(row, "responded_on")
@@ -119,21 +123,10 @@ def import_survey(ws, path: Path | str, *, actor: str, drive_slug: str = "",  # 
                 err("age", _("'{value}' is not a plausible age").format(value=age))
                 continue
         rows.append(rec)
-    if errors:
-        more = _(" (and {n} more problems)").format(n=len(errors) - 5) if len(errors) > 5 else ""
-        raise ValidationError(_("Nothing was imported. {problems}{more}").format(
-            problems="; ".join(errors[:5]), more=more), path=table.path)
+    refuse_problems(errors, table.path)
     with ws.engine.begin() as conn:
-        dup = conn.execute(text("SELECT imported_at FROM ktpku_import WHERE kind = 'ikm' AND sha256 = :h"),
-                           {"h": table.sha256}).scalar()
-        if dup:
-            raise UserError(_("{path} was already imported on {date}; nothing was imported again").format(
-                path=table.path.name, date=dup[:10]), path=table.path)
-        imp = conn.execute(text(
-            "INSERT INTO ktpku_import (kind, drive_slug, file_name, sha256, rows, imported_by, imported_at) "
-            "VALUES ('ikm', :d, :f, :h, :n, :by, :at) RETURNING id"),
-            {"d": drive_slug, "f": table.path.name, "h": table.sha256, "n": len(rows), "by": actor,
-             "at": now_utc()}).scalar()
+        refuse_reimport(conn, "ikm", table)
+        imp = log_import(conn, "ikm", table, drive_slug=drive_slug, rows=len(rows), actor=actor)
         cols = ["import_id", "source_row", "drive_slug", "responded_on", "school_code", "service", "sex", "age",
                 "education", "occupation", *ikm.ELEMENTS, "suggestion"]
         sql = text(f"INSERT INTO survey_response ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})")

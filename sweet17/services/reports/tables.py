@@ -3,7 +3,8 @@
 CSV (comma or semicolon, UTF-8 or Windows-1252) and spreadsheets (xlsx, xls, ods, through
 python-calamine). The header row is found by its names within the first rows, columns are
 recognised by aliases, and every cell problem is reported with the file, the row number as the
-user sees it in their own file, and the column.
+user sees it in their own file, and the column. Imports are all rows or none (``refuse_problems``)
+and are logged in ``ktpku_import`` (``refuse_reimport``, ``log_import``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sweet17.errors import ValidationError
+from sweet17.errors import UserError, ValidationError
 from sweet17.i18n import _
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -61,6 +62,11 @@ class Table:
     def header_of(self, fld: str) -> str:
         i = self.columns.get(fld)
         return self.headers[i] if i is not None and i < len(self.headers) else fld
+
+    def problem(self, row: int, fld: str, text: str) -> str:
+        """A problem in a cell, naming the file, the row (as numbered in the file) and the column (as headed)."""
+        return _("{path}, row {row}, column {column}: {problem}").format(
+            path=self.path.name, row=row, column=self.header_of(fld), problem=text)
 
 
 def file_sha256(path: Path) -> str:
@@ -156,6 +162,41 @@ def read_table(path: Path | str, aliases: dict[str, tuple[str, ...]], required: 
             path=path, row=header_no), path=path, row=header_no)
     return Table(path=path, sha256=file_sha256(path), columns=columns,
                  headers=[str(h or "") for h in header_row], rows=rows)
+
+
+# ------------------------------------------------------------------------------- all rows or none
+
+def refuse_problems(problems: list[str], path: Path) -> None:
+    """Raise ``ValidationError`` with the first five problems (and how many more) when there are any."""
+    if problems:
+        more = _(" (and {n} more problems)").format(n=len(problems) - 5) if len(problems) > 5 else ""
+        raise ValidationError(_("Nothing was imported. {problems}{more}").format(
+            problems="; ".join(problems[:5]), more=more), path=path)
+
+
+def refuse_reimport(conn, kind: str, table: Table) -> None:  # type: ignore[no-untyped-def]
+    """``UserError`` when the same file (by its SHA-256) was imported as ``kind`` before."""
+    from sqlalchemy import text
+
+    dup = conn.execute(text("SELECT imported_at FROM ktpku_import WHERE kind = :k AND sha256 = :h"),
+                       {"k": kind, "h": table.sha256}).scalar()
+    if dup:
+        raise UserError(_("{path} was already imported on {date}; nothing was imported again").format(
+            path=table.path.name, date=dup[:10]), path=table.path)
+
+
+def log_import(conn, kind: str, table: Table, *, drive_slug: str, rows: int, actor: str,  # type: ignore[no-untyped-def]
+               at: str | None = None) -> int:
+    """Record an import of ``table`` in ``ktpku_import`` (in the caller's transaction); its id."""
+    from sqlalchemy import text
+
+    from sweet17.services.workspace import now_utc
+
+    return conn.execute(text(
+        "INSERT INTO ktpku_import (kind, drive_slug, file_name, sha256, rows, imported_by, imported_at) "
+        "VALUES (:k, :d, :f, :h, :n, :by, :at) RETURNING id"),
+        {"k": kind, "d": drive_slug, "f": table.path.name, "h": table.sha256, "n": rows, "by": actor,
+         "at": at or now_utc()}).scalar()
 
 
 # ------------------------------------------------------------------------------- cell values

@@ -4,10 +4,12 @@ The schema itself is created by the migrations; ``tests/test_migrations.py`` che
 migrated database and these models agree.
 """
 
-from sweet17.adapters.storage.models import core  # noqa: F401
-from sweet17.adapters.storage.models import recording  # noqa: F401
-from sweet17.adapters.storage.models import roster  # noqa: F401
-from sweet17.adapters.storage.models import session  # noqa: F401
-from sweet17.adapters.storage.models import planning  # noqa: F401
-from sweet17.adapters.storage.models import delivery  # noqa: F401
-from sweet17.adapters.storage.models import sync  # noqa: F401
+from sweet17.adapters.storage.models import (
+    core,  # noqa: F401
+    delivery,  # noqa: F401
+    planning,  # noqa: F401
+    recording,  # noqa: F401
+    roster,  # noqa: F401
+    session,  # noqa: F401
+    sync,  # noqa: F401
+)
