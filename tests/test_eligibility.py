@@ -24,6 +24,23 @@ def test_classify_and_29_february():
     assert not el.is_eligible(leap, date(2025, 2, 28), 17) and el.is_eligible(leap, date(2025, 3, 1), 17)
 
 
+@given(st.lists(st.tuples(st.one_of(st.none(), st.dates(date(2007, 1, 1), date(2013, 12, 31))), st.booleans(),
+                          st.booleans(), st.booleans()), max_size=40), st.integers(0, 60), st.integers(14, 18))
+def test_tally_counts_and_lists_by_the_classes(students, window, min_age):
+    turns = {}
+    counts, call, soon = el.tally([(*s, i) for i, s in enumerate(students)], ON, min_age, window, turns)
+    classes = [el.classify(b, ON, min_age, window) for b, *_ in students]
+    todo = [i for i, (_b, recorded, *_r) in enumerate(students) if not recorded]
+    assert call == [i for i in todo if classes[i] is el.AgeClass.ELIGIBLE]
+    assert soon == [i for i in todo if classes[i] is el.AgeClass.SOON]
+    assert counts.students == len(students) and counts.recorded == len(students) - len(todo)
+    assert counts.eligible == len(call) and counts.soon == len(soon)
+    assert counts.blocked == sum(1 for i in call if students[i][2])
+    assert counts.review == sum(1 for i in todo if students[i][3])
+    assert counts.unknown_age == sum(1 for i in todo if classes[i] is el.AgeClass.UNKNOWN)
+    assert all(t == el.turns_age_on(b, min_age) for b, t in turns.items())
+
+
 @given(st.dates(min_value=date(1995, 1, 1), max_value=date(2015, 12, 31)), st.integers(0, 60))
 def test_classes_agree_with_age(birth, window):
     cls = el.classify(birth, ON, 16, window)
@@ -138,3 +155,23 @@ def test_export_workbook(cli, filled, tmp_path, monkeypatch):
     assert sh.cell(row=6, column=1).fill.fgColor.rgb.endswith("F8CBAD")        # coloured as an error
     head = [c.value for c in sh[3]]
     assert "NIK" not in head                                                  # no NIKs in a call list
+
+
+def test_session_recording_by_student_ref_counts_and_rejected_does_not(filled):
+    """Sessions link recordings as student_ref 'roster:<id>'; a rejected recording sends the student back."""
+    from sqlalchemy import text
+
+    from sweet17.services.eligibility import students_due
+
+    ws, k = filled
+    due = {d.name: d for d in students_due(ws, "uji-2027")}
+    sid = due["Budi"].student_id
+    insert = ("INSERT INTO recording (id, drive_slug, school_code, student_ref, nik, name, operator, status, "
+              "captured_at, manifest, signature, payload_sha256, payload_size) VALUES (:id, 'uji-2027', "
+              "'sman1-uji', :ref, '', 'BUDI', 'op', :st, '2027-01-05T08:00:00+00:00', '{}', '', '', 0)")
+    with ws.engine.begin() as c:
+        c.execute(text(insert), {"id": "r-budi", "ref": f"roster:{sid}", "st": "captured"})
+    assert "Budi" not in {d.name for d in students_due(ws, "uji-2027")}
+    with ws.engine.begin() as c:
+        c.execute(text("UPDATE recording SET status = 'rejected', rejected_reason = 'blurred' WHERE id = 'r-budi'"))
+    assert "Budi" in {d.name for d in students_due(ws, "uji-2027")}

@@ -20,6 +20,15 @@ def S(sid, name, nik="", born=B, sex="L"):
     return mt.StudentForMatch(sid, nik, name_key(name), born, sex)
 
 
+def stored_persons(ws):
+    """Rows of the current registry extract as stored (each once, under its NIK's birth code)."""
+    from sweet17.services.registry import StoredExtract
+
+    with ws.engine.connect() as c:
+        eid = c.exec_driver_sql("SELECT id FROM registry_extract WHERE current = 1").scalar()
+        return StoredExtract(c.connection.driver_connection, eid).count_persons()
+
+
 # ---------------------------------------------------------------- the pure matcher
 
 def test_exact_nik_then_name_fallback_then_review():
@@ -126,7 +135,10 @@ def test_siak_csv_import_match_review_and_decide(cli, workspace, school, tmp_pat
     cli("--workspace", workspace.path, "registry-extract", "import", "--json")
     assert db_count(workspace, "SELECT COUNT(*) FROM registry_match WHERE method = 'decision'") == 1
     assert db_count(workspace, "SELECT COUNT(*) FROM registry_extract") == 2
-    assert db_count(workspace, "SELECT COUNT(*) FROM registry_person") == 6       # the old rows were replaced
+    # the old rows were replaced: only the current extract's are stored, each row once under its NIK's code
+    assert db_count(workspace, "SELECT COUNT(*) FROM registry_bucket b JOIN registry_extract e "
+                               "ON e.id = b.extract_id WHERE e.current = 0") == 0
+    assert stored_persons(workspace) == 6
     code, _o, err = cli("--workspace", workspace.path, "roster", "review", "--decide", f"{sid}=9")
     assert code == 2 and str(sid) in err and "0" in err
     code, _o, err = cli("--workspace", workspace.path, "roster", "review", "--decide", "x=1")
@@ -179,4 +191,184 @@ def test_extract_without_usable_rows_stores_nothing(workspace, school, tmp_path)
         import_extract(workspace, p)
     assert "x.csv" in str(e.value)
     assert db_count(workspace, "SELECT COUNT(*) FROM registry_extract") == 0
-    assert db_count(workspace, "SELECT COUNT(*) FROM registry_person") == 0
+    assert db_count(workspace, "SELECT COUNT(*) FROM registry_bucket") == 0
+
+
+# ---------------------------------------------------------------- how the extract is read and stored
+
+def _outcome(ws, rep):
+    """What an import gives, without the ids: the report and every student's match or review."""
+    from sqlalchemy import text
+
+    d = rep.to_dict()
+    for k in ("file", "extract_id", "replaced_extract_id", "format"):
+        d.pop(k)
+    d["match"].pop("extract_id")
+    with ws.engine.connect() as c:
+        d["matches"] = sorted(map(tuple, c.execute(text(
+            "SELECT s.school_code, s.row_number, m.method, m.registry_nik, m.registry_status, m.score "
+            "FROM registry_match m JOIN roster_student s ON s.id = m.student_id")).all()))
+        d["reviews"] = sorted(map(tuple, c.execute(text(
+            "SELECT s.school_code, s.row_number, r.reason, r.candidates FROM registry_review r "
+            "JOIN roster_student s ON s.id = r.student_id")).all()))
+    return d
+
+
+@pytest.fixture
+def siak(workspace, school):
+    """A roster of six students and the rows of a SIAK extract for them (three recorded, one with its birth date
+    typed differently from the NIK's, one without sex), plus rows an extract really has."""
+    from sweet17.services.roster import import_rosters
+
+    born = date(2009, 4, 5)
+    kids_ = [kid("SITI AMINAH", "P", born), kid("AKHMAD FAUZI", "L", born, nik=None),
+             kid("RINA WATI", "P", date(2009, 6, 7), nik=""), kid("BUDI SANTOSO", "L", born),
+             kid("DEWI LESTARI", "P", date(2010, 2, 3), nik=None), kid("ANI", "P", date(2008, 1, 2))]
+    write_roster(school / "rosters" / "sman1-uji.xlsx", "sman1-uji", kids_)
+    import_rosters(workspace, [school / "rosters"])
+    rows = [
+        [kids_[0].nik, "SITI AMINAH", "2", born.strftime("%d-%m-%Y")],
+        # NIK of another day, the roster's birth date in TGL_LHR: found by birth date and name
+        [nikcore_encode("631106", date(2009, 4, 6), "L", 77), "ACHMAD FAUZI", "1", born.strftime("%d-%m-%Y")],
+        # no sex on the extract: still a candidate for a student of either sex born that day
+        [nikcore_encode("631106", date(2009, 6, 7), "P", 78), "RINA WATI", "", "07-06-2009"],
+        [nikcore_encode("631106", date(1980, 1, 1), "L", 79), "H. ORANG TUA", "1", "01-01-1980"],
+        [kids_[5].nik, "ANI", "2", "2008-01-02"],
+        [kids_[5].nik, "ANI", "2", "02-01-2008"],            # the same person twice (kept once per status)
+        ["6.31106E+15", "SALAH", "1", "01-01-2000"], ["", "", "", ""], ["631106", "PENDEK", "2", "01-01-2001"],
+        [nikcore_encode("631106", date(2009, 4, 5), "L", 80), "ORANG LAIN", "1", "31-02-2009"],   # bad date
+    ]
+    statuses = ["SUDAH CETAK", "SUDAH REKAM", "SUDAH REKAM", "SUDAH CETAK", "SUDAH REKAM", "SUDAH CETAK",
+                "REKAM", "", "REKAM", "REKAM"]
+    return kids_, [[nik, "6311061203150001", name, sex, "PARINGIN", bd, st]
+                   for (nik, name, sex, bd), st in zip(rows, statuses, strict=True)]
+
+
+def nikcore_encode(*a):
+    from sweet17.domain import nik as nikcore
+
+    return nikcore.encode(*a)
+
+
+def _write(path, rows, *, quote=False, newline="\n", encoding="utf-8"):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=newline, quoting=csv.QUOTE_ALL if quote else csv.QUOTE_MINIMAL)
+    w.writerow(["NIK", "NO_KK", "NAMA_LGKP", "JENIS_KLMIN", "TMPT_LHR", "TGL_LHR", "STATUS"])
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def test_every_way_of_reading_the_extract_gives_the_same_result(workspace, siak, tmp_path, monkeypatch):
+    """SIAK's plain lines (kept as they are), quoted fields (read with the csv module), CRLF, Windows-1252, an
+    xlsx workbook, and a large extract read in two halves at once: one result."""
+    import openpyxl
+
+    from sweet17.services import registry
+
+    kids_, rows = siak
+    rows[3][2] = "JOSÉ TUA"          # (Windows-1252 writes it in one byte)
+    plain = registry.import_extract(workspace, _write(tmp_path / "a.csv", rows))
+    want = _outcome(workspace, plain)
+    assert want["skipped"] == {"nik_invalid": 2} and want["skipped_rows"] == {"nik_invalid": [8, 10]}
+    assert want["bad_birth_dates"] == 1 and want["rows"] == 9 and want["persons"] == 7
+    m = want["match"]
+    assert (m["matched_by_nik"], m["matched_by_name"], m["review"], m["not_found"]) == (2, 2, 0, 2)
+    assert ("sman1-uji", 12, "nik", kids_[5].nik, "SUDAH CETAK", 100.0) in want["matches"]
+    for name, path in [("quoted", _write(tmp_path / "b.csv", rows, quote=True)),
+                       ("crlf", _write(tmp_path / "c.csv", rows, newline="\r\n")),
+                       ("cp1252", _write(tmp_path / "d.csv", rows, encoding="cp1252"))]:
+        rep = registry.import_extract(workspace, path)
+        assert _outcome(workspace, rep) == want, name
+        assert rep.file_format == "csv"
+    wb = openpyxl.Workbook()
+    wb.active.append(["NIK", "NO_KK", "NAMA_LGKP", "JENIS_KLMIN", "TMPT_LHR", "TGL_LHR", "STATUS"])
+    for row in rows:
+        wb.active.append(row)
+    wb.save(tmp_path / "e.xlsx")
+    rep = registry.import_extract(workspace, tmp_path / "e.xlsx")
+    assert _outcome(workspace, rep) == want and rep.file_format == "xlsx"
+    # in two halves, the second read by a forked process (where there is fork)
+    monkeypatch.setattr(registry, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr("sweet17.services.roster.usable_cpus", lambda: 2)
+    rep = registry.import_extract(workspace, _write(tmp_path / "f.csv", rows))
+    assert _outcome(workspace, rep) == want
+
+
+def _die(*_a, **_k):
+    import os
+
+    os._exit(3)
+
+
+def test_a_worker_that_dies_only_costs_time(workspace, siak, tmp_path, monkeypatch):
+    from sweet17.services import registry
+    from sweet17.services.roster import start_method
+
+    if start_method() != "fork":
+        pytest.skip("the extract is read in halves only where processes are forked")
+    _kids, rows = siak
+    want = _outcome(workspace, registry.import_extract(workspace, _write(tmp_path / "a.csv", rows)))
+    monkeypatch.setattr(registry, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr("sweet17.services.roster.usable_cpus", lambda: 2)
+    monkeypatch.setattr(registry, "_read_part_in_worker", _die)
+    rep = registry.import_extract(workspace, _write(tmp_path / "b.csv", rows))
+    assert _outcome(workspace, rep) == want
+
+
+def test_students_imported_after_the_extract_are_matched_with_it(cli, workspace, school, tmp_path):
+    """The whole extract is kept: a school's corrected roster, imported later, is matched at once."""
+    from sweet17.services.registry import import_extract
+    from sweet17.services.roster import import_rosters
+
+    born = date(2009, 4, 5)
+    a, b = kid("SITI AMINAH", "P", born), kid("AKHMAD FAUZI", "L", born)
+    wrong = kid("AKHMAD FAUZI", "L", born, nik="6311060101000000", nisn=b.nisn)      # a wrong NIK at first
+    write_roster(school / "rosters" / "sman1-uji.xlsx", "sman1-uji", [a, wrong])
+    import_rosters(workspace, [school / "rosters"])
+    reg = write_registry_csv(school / "registry" / "rekam.csv", [
+        (a.nik, "SITI AMINAH", "P", born, "PARINGIN"), (b.nik, "AKHMAD FAUZI", "L", born, "PARINGIN"),
+        (nikcore_encode("631105", date(2008, 3, 4), "P", 5), "NUR HALIZA", "P", date(2008, 3, 4), "JUAI")])
+    rep = import_extract(workspace, reg)
+    assert rep.match.by_nik == 1 and rep.match.not_found == 1
+    c = kid("NOOR HALIZA", "P", date(2008, 3, 4), kec=KEC["smkn1-uji"], nik=None)   # a new school, no NIK
+    write_roster(school / "rosters" / "sman1-uji.xlsx", "sman1-uji", [a, b])
+    write_roster(school / "rosters" / "smkn1-uji.xlsx", "smkn1-uji", [c])
+    rep = import_rosters(workspace, [school / "rosters"])
+    assert rep.match.by_nik == 2 and rep.match.by_name == 1 and rep.match.not_found == 0
+
+
+def test_an_old_workspace_keeps_its_extract(tmp_path):
+    """Migration 8 carries the rows of an extract stored one per person into the grouped form."""
+    from sqlalchemy import text
+
+    from sweet17.adapters.storage import migrate
+    from sweet17.adapters.storage.db import sqlite_engine
+    from sweet17.services.registry import StoredExtract
+
+    engine = sqlite_engine(tmp_path / "old.db")
+    migrate.upgrade(engine, target=7)
+    born = date(2009, 4, 5)
+    people = [(nikcore_encode("631106", born, "P", 1), "SITI AMINAH", born.isoformat(), "P", "SUDAH CETAK"),
+              (nikcore_encode("631106", date(2009, 4, 9), "L", 2), "ACHMAD FAUZI", born.isoformat(), "L", "REKAM"),
+              (nikcore_encode("631106", born, "L", 3), "TANPA JK", born.isoformat(), "", "REKAM"),
+              (nikcore_encode("631106", born, "L", 4), "TANPA TANGGAL", "", "L", "REKAM")]
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO registry_extract (id, drive_slug, file_name, file_sha256, file_format, "
+                       "imported_at, imported_by, rows, persons) VALUES (1, 'd', 'x.csv', 'h', 'csv', 't', 'a', 4, 4)"))
+        for p in people:
+            c.execute(text("INSERT INTO registry_person (extract_id, nik, name, birth_date, sex, status) "
+                           "VALUES (1, :n, :m, :b, :s, :t)"), dict(zip("nmbst", p, strict=True)))
+    migrate.upgrade(engine)
+    with engine.connect() as c:
+        store = StoredExtract(c.connection.driver_connection, 1)
+        assert store.count_persons() == 4
+        got = store.by_nik([p[0] for p in people])
+        assert {k: (v.name, v.birth_date, v.sex, v.status) for k, v in got.items()} == {
+            p[0]: (p[1], date.fromisoformat(p[2]) if p[2] else None, p[3], p[4]) for p in people}
+        assert sorted(p.name for p in store.born([(born, "L")])) == ["ACHMAD FAUZI", "TANPA JK"]
+        assert sorted(p.name for p in store.born([(born, "")])) == ["ACHMAD FAUZI", "SITI AMINAH", "TANPA JK"]
+        assert sorted(p.name for p in store.born([(born, "P")])) == ["SITI AMINAH", "TANPA JK"]

@@ -284,3 +284,108 @@ def test_every_finding_code_has_advice():
 def test_age_range_warning():
     old = (AS_OF - timedelta(days=365 * 40)).isoformat()
     assert "roster.birth_date_unusual" in codes(_row(born=old, nik=""))
+
+
+# ---------------------------------------------------------------- the short paths give what the general path gives
+
+def _record(rec):
+    if rec is None:
+        return None
+    return (rec.row, rec.name, rec.name_key, rec.nisn, rec.nipd, rec.nik, rec.nik_status, rec.no_kk, rec.sex,
+            rec.birth_place, rec.birth_date, rec.birth_date_source, rec.rombel, rec.left_reason, rec.left_date,
+            rec.raw, rec.counted, [(f.code, str(f.severity), f.message, f.params, f.field) for f in rec.findings])
+
+
+WIDE = r.Layout(header_row=0, data_start=1, columns={"name": 0, "sex": 1, "nisn": 2, "birth_date": 3, "nik": 4,
+                                                     "no_kk": 5, "rombel": 6, "birth_place": 7, "left_date": 8},
+                labels={}, headers=())
+KECAMATAN = ["631106", "631101", "630801", "630901", "637101", "110101", "999999", "631199"]
+
+
+@st.composite
+def messy_rows(draw):
+    born = draw(st.dates(date(2004, 1, 1), date(2013, 12, 31)))
+    sex = draw(st.sampled_from(["L", "P"]))
+    nik_born = draw(st.sampled_from([born, born + timedelta(days=1), date(1990, 1, 1)]))
+    nik_sex = draw(st.sampled_from([sex, "L", "P"]))
+    nik = nikcore.encode(draw(st.sampled_from(KECAMATAN)), nik_born, nik_sex, draw(st.sampled_from([1, 0, 42])))
+    nik_cell = draw(st.sampled_from([nik, nik, nik, float(nik), "", None, " " + nik, nik[:15], "2C21JB1234-K",
+                                     nik.replace("0", "O", 1), "6.31106E+15"]))
+    kk = nikcore.encode("631106", date(2015, 3, 12), "L", 7)
+    return [
+        draw(st.sampled_from(["SITI AMINAH", "Hj. siti aminah", "M. RIZKY", "Nur'aini", "JOSÉ", "Ã‰lodie", "",
+                              "Jumlah", "AHMAD, S.Pd", "  BUDI   SANTOSO ", 12.0])),
+        draw(st.sampled_from([sex, sex, "", "X", "l", "Perempuan", None, 2.0])),
+        draw(st.sampled_from(["0091234567", 91234567.0, "", "-", "123", " 0091234568 "])),
+        draw(st.sampled_from([born.isoformat(), born, datetime(born.year, born.month, born.day),
+                              born.strftime("%d/%m/%Y"), float((born - date(1899, 12, 30)).days), "", "2030-01-01",
+                              "31-02-2009", "1/2/09", born.isoformat() + " "])),
+        nik_cell,
+        draw(st.sampled_from([kk, nik, "", None, float(kk)])),
+        draw(st.sampled_from(["XI IPA 1", " X  IPS 2 ", None, 3.0])),
+        draw(st.sampled_from(["PARINGIN", "amuntai", None, ""])),
+        draw(st.sampled_from(["", None, "2026-01-01"])),
+    ][:draw(st.sampled_from([9, 9, 9, 5, 3]))]
+
+
+@given(messy_rows(), st.sampled_from(["6311", None]))
+def test_row_parser_short_paths_agree_with_the_general_path(row, regency):
+    fast = r.RowParser(WIDE, as_of=AS_OF, drive_regency=regency)
+    general = r.RowParser(WIDE, as_of=AS_OF, drive_regency=regency, fast=False)
+    assert _record(fast(row, 5)) == _record(general(row, 5))
+    assert _record(fast(row, 5)) == _record(r.parse_row(row, WIDE, 5, as_of=AS_OF, drive_regency=regency))
+
+
+class _Text(str):
+    """A str that is not exactly str: takes the general path of name_key."""
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ  .,'-é", max_size=30))
+def test_name_key_short_path_agrees_with_the_general_path(s):
+    assert r.name_key(s) == r.name_key(_Text(s))
+
+
+def _within_school_reference(records):
+    """The straightforward algorithm (every value grouped), to compare the faster one with."""
+    from collections import defaultdict
+
+    by_nik, by_nisn = defaultdict(list), defaultdict(list)
+    for x in records:
+        if x.nik:
+            by_nik[x.nik].append(x)
+        if x.nisn and len(x.nisn) == r.NISN_LENGTH:
+            by_nisn[x.nisn].append(x)
+    repeated = set()
+    for group in list(by_nik.values()) + list(by_nisn.values()):
+        for x in group[1:]:
+            if x.row not in repeated and (x.name_key, x.nik, x.nisn) == (group[0].name_key, group[0].nik,
+                                                                        group[0].nisn):
+                repeated.add(x.row)
+                x.counted = False
+                x.findings.append(r._finding("roster.duplicate_row", r.Severity.WARNING,
+                                             "Repeats row {other} (same student)", "name", other=group[0].row))
+    for kind, groups, sev, code, msg in (
+        ("nik", by_nik, r.Severity.ERROR, "roster.duplicate_nik", "NIK {value} also appears on row {others}"),
+        ("nisn", by_nisn, r.Severity.WARNING, "roster.duplicate_nisn", "NISN {value} also appears on row {others}"),
+    ):
+        for value, group in groups.items():
+            distinct = [x for x in group if x.row not in repeated]
+            if len(distinct) >= 2:
+                for x in distinct:
+                    others = ", ".join(str(o.row) for o in distinct if o is not x)
+                    x.findings.append(r._finding(code, sev, msg, kind, value=value, others=others))
+                    if kind == "nik":
+                        x.nik_status, x.nik = "invalid", ""
+
+
+@given(st.lists(st.tuples(st.sampled_from(["ani", "budi", "citra"]), st.sampled_from(["", "n1", "n2", "n3"]),
+                          st.sampled_from(["", "0091234561", "0091234562", "123"])), max_size=12))
+def test_within_school_checks_agree_with_the_reference(rows):
+    def make():
+        return [r.RosterRecord(row=i + 7, name=n, name_key=n, nisn=nisn, nipd="", nik=nik, nik_status="ok", no_kk="",
+                               sex="L", birth_place="", birth_date=None, birth_date_source="", rombel="")
+                for i, (n, nik, nisn) in enumerate(rows)]
+    a, b = make(), make()
+    r.within_school_checks(a)
+    _within_school_reference(b)
+    assert [_record(x) for x in a] == [_record(x) for x in b]

@@ -315,6 +315,17 @@ def test_format_dapodik_requires_its_columns(cli, workspace, drive, tmp_path):
     assert code == 2 and "NISN" in data["files"][0]["error"]
 
 
+def _imported(ws):
+    from sqlalchemy import text
+
+    with ws.engine.connect() as c:
+        return (sorted(map(tuple, c.execute(text(
+            "SELECT school_code, row_number, student_key, name, nisn, nik, nik_status, sex, birth_date, blocking "
+            "FROM roster_student")).all())), sorted(map(tuple, c.execute(text(
+                "SELECT i.school_code, f.row_number, f.code, f.value, f.params FROM roster_finding f "
+                "JOIN roster_import i ON i.id = f.import_id WHERE i.current = 1")).all())))
+
+
 def test_worker_processes_give_the_same_result(workspace, drive, tmp_path):
     from sweet17.services.roster import import_rosters, list_problems
 
@@ -326,6 +337,84 @@ def test_worker_processes_give_the_same_result(workspace, drive, tmp_path):
     assert [f.ok for f in rep.files] == [False, True, True] and str(bad) in rep.files[0].error
     assert "rusak" in rep.files[0].error                    # the worker speaks the user's language too
     one = [(p.school_code, p.row, p.code) for p in list_problems(workspace, "uji-2027", min_severity="info")]
-    rep = import_rosters(workspace, [drive / "rosters"], workers=1)
+    stored = _imported(workspace)
+    rep = import_rosters(workspace, [drive / "rosters"], workers=0)
     assert one == [(p.school_code, p.row, p.code) for p in list_problems(workspace, "uji-2027", min_severity="info")]
     assert db_count(workspace, "SELECT COUNT(*) FROM roster_student") == 8
+    assert _imported(workspace) == stored
+
+
+def _die_on_ma(path):
+    """A worker killed while reading one file (as by the kernel when memory runs out)."""
+    import os
+
+    from sweet17.services import roster
+
+    if path.name.startswith("ma-"):       # the first file: a worker's
+        os._exit(9)
+    return roster._prepare(path, *roster._WORKER_JOB)
+
+
+def test_a_worker_that_dies_only_costs_time(workspace, drive, monkeypatch):
+    from sweet17.services import roster
+
+    if roster.start_method() != "fork":
+        pytest.skip("the replaced worker function reaches the workers only when they are forked")
+    write_roster(drive / "rosters" / "sman1-uji.xlsx", "sman1-uji", kids(n=5))
+    write_roster(drive / "rosters" / "smkn1-uji.xlsx", "smkn1-uji", kids("smkn1-uji", 3))
+    write_roster(drive / "rosters" / "ma-uji.xlsx", "ma-uji", kids("ma-uji", 2))
+    roster.import_rosters(workspace, [drive / "rosters"], workers=0)
+    want = _imported(workspace)
+    monkeypatch.setattr(roster, "_worker_prepare", _die_on_ma)
+    rep = roster.import_rosters(workspace, [drive / "rosters"], workers=1)
+    assert [f.ok for f in rep.files] == [True, True, True]
+    assert _imported(workspace) == want
+
+
+def test_workers_started_afresh_as_on_windows_and_macos(workspace, drive, monkeypatch):
+    from sweet17.services import roster
+
+    monkeypatch.setenv("SWEET17_MP_START", "spawn")
+    assert roster.start_method() == "spawn"
+    write_roster(drive / "rosters" / "sman1-uji.xlsx", "sman1-uji", kids(n=3))
+    write_roster(drive / "rosters" / "smkn1-uji.xlsx", "smkn1-uji", kids("smkn1-uji", 2))
+    rep = roster.import_rosters(workspace, [drive / "rosters"], workers=1)
+    assert [f.students for f in rep.files] == [3, 2] and not rep.failed
+
+
+def test_how_many_workers(tmp_path, monkeypatch):
+    from sweet17.services import roster
+
+    small = [tmp_path / f"s{i}.xlsx" for i in range(30)]
+    for p in small:
+        p.write_bytes(b"x" * 1000)
+    big = [tmp_path / f"b{i}.xlsx" for i in range(30)]
+    for p in big:
+        p.write_bytes(b"x" * 200_000)          # 6 MB: about a second and a half of reading and checking
+    assert roster.plan_workers(small, "fork", cpus=2) == 0           # not worth starting anything
+    assert roster.plan_workers(big, "fork", cpus=1) == 0             # nowhere to run it
+    assert roster.plan_workers(big, "fork", cpus=2) == 1             # the main process reads files too
+    assert roster.plan_workers(big, "fork", cpus=16) == roster.MAX_WORKERS
+    two = [tmp_path / "t1.xlsx", tmp_path / "t2.xlsx"]
+    for p in two:
+        p.write_bytes(b"x" * 2_000_000)
+    assert roster.plan_workers(two, "fork", cpus=16) == 1            # one file for the worker, one here
+    assert roster.plan_workers(big, "spawn", cpus=2) == 0            # a fresh interpreter costs more than it saves
+    assert roster.plan_workers(big * 5, "spawn", cpus=2) == 1
+
+
+def test_a_batch_import_is_recorded_and_leaves_the_connection_as_it_was(workspace, drive):
+    from sqlalchemy import text
+
+    from sweet17.services.roster import import_rosters
+
+    write_roster(drive / "rosters" / "sman1-uji.xlsx", "sman1-uji", kids(n=2))
+    (drive / "rosters" / "ma-uji.xlsx").write_bytes(b"PK\x03\x04broken")
+    import_rosters(workspace, [drive / "rosters"], workers=0)
+    with workspace.engine.connect() as c:
+        details = json.loads(c.execute(text("SELECT details FROM audit_log WHERE action = 'roster.import.batch'"))
+                             .scalar())
+        assert details["files"] == 2 and details["imported"] == 1 and details["failed"][0]["file"] == "ma-uji.xlsx"
+        # the pooled connection is back to what every other command relies on (commits flushed to disk)
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        assert c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from sweet17.domain.ages import age_on, anniversary
 from sweet17.i18n import N_
+
+T = TypeVar("T")
 
 
 class AgeClass(StrEnum):
@@ -76,21 +79,38 @@ class Counts:
 def count(students: Iterable[tuple[date | None, bool, bool, bool]], on: date, min_age: int,
           within_days: int) -> Counts:
     """Counts from (birth date, recorded, blocking, in review) tuples."""
+    return tally(((b, rec, blk, rev, None) for b, rec, blk, rev in students), on, min_age, within_days)[0]
+
+
+def tally(students: Iterable[tuple[date | None, bool, bool, bool, T]], on: date, min_age: int, within_days: int,
+          turns: dict[date, date] | None = None) -> tuple[Counts, list[T], list[T]]:
+    """``count`` of (birth date, recorded, blocking, in review, item) tuples, with the items of the students to
+    call (not recorded, ``min_age`` or older on ``on``) and of the next sweep. ``turns`` caches the day each
+    birth date reaches ``min_age`` (pass one dict per ``min_age`` to share it between calls)."""
     c = Counts(as_of={on})
-    for birth, recorded, blocking, review in students:
+    call: list[T] = []
+    soon: list[T] = []
+    turns = {} if turns is None else turns
+    sweep_end = on + timedelta(days=within_days) if within_days > 0 else None
+    for birth, recorded, blocking, review, item in students:
         c.students += 1
         if recorded:
             c.recorded += 1
             continue
         if review:
             c.review += 1
-        cls = classify(birth, on, min_age, within_days)
-        if cls is AgeClass.ELIGIBLE:
+        if birth is None:
+            c.unknown_age += 1
+            continue
+        turn = turns.get(birth)
+        if turn is None:
+            turn = turns[birth] = anniversary(birth, min_age)
+        if turn <= on:
             c.eligible += 1
             if blocking:
                 c.blocked += 1
-        elif cls is AgeClass.SOON:
+            call.append(item)
+        elif sweep_end is not None and turn <= sweep_end:
             c.soon += 1
-        elif cls is AgeClass.UNKNOWN:
-            c.unknown_age += 1
-    return c
+            soon.append(item)
+    return c, call, soon

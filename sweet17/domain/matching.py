@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 THRESHOLD = 90.0        # a name match at or above this is accepted when unambiguous
 MARGIN = 5.0            # another candidate within this many points of the best makes it ambiguous
@@ -28,8 +29,10 @@ NIK_NAME_MIN = 50.0     # an exact NIK match whose names score below this goes t
 REVIEW_REASONS = ("several", "close", "nik_name_differs", "shared_person")
 
 
-@dataclass(frozen=True)
-class RegistryPerson:
+# The values below are named tuples: a matching run makes hundreds of thousands of them.
+
+
+class RegistryPerson(NamedTuple):
     nik: str
     name: str
     name_key: str
@@ -38,8 +41,7 @@ class RegistryPerson:
     status: str = "recorded"
 
 
-@dataclass(frozen=True)
-class StudentForMatch:
+class StudentForMatch(NamedTuple):
     student_id: int
     nik: str            # usable NIK or ''
     name_key: str
@@ -47,8 +49,7 @@ class StudentForMatch:
     sex: str
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     person: RegistryPerson
     score: float
 
@@ -61,8 +62,7 @@ class Decision:
     nik: str = ""
 
 
-@dataclass(frozen=True)
-class MatchOutcome:
+class MatchOutcome(NamedTuple):
     student_id: int
     method: str                     # 'nik' | 'name' | 'decision' | '' (not matched)
     person: RegistryPerson | None = None
@@ -106,6 +106,8 @@ def name_score(a: str, b: str) -> float:
 
     if not a or not b:
         return 0.0
+    if a == b:
+        return 100.0
     return float(max(fuzz.token_sort_ratio(a, b), fuzz.token_sort_ratio(phonetic_key(a), phonetic_key(b))))
 
 

@@ -14,6 +14,7 @@ digits): it is flagged as unrecoverable and never "repaired" by guessing digits.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -66,7 +67,14 @@ def header_key(value: object) -> str:
     """'Tgl. Lahir' / 'TGL_LHR' / 'Jml. Saudara\\nKandung' -> 'tgl lahir' / 'tgl lhr' / 'jml saudara kandung'."""
     if value is None:
         return ""
+    if value.__class__ is str:
+        return _header_key_text(value)  # type: ignore[arg-type]
     return _HEADER_JUNK.sub(" ", str(value)).strip().lower()
+
+
+@functools.lru_cache(maxsize=8192)
+def _header_key_text(value: str) -> str:
+    return _HEADER_JUNK.sub(" ", value).strip().lower()
 
 
 def field_for_header(value: object, aliases: dict[str, str] | None = None) -> str | None:
@@ -103,7 +111,7 @@ def repair_mojibake(s: str) -> str:
     Only applied when the round trip succeeds and leaves no marker behind, so real text with an
     'Ã' in it is left alone.
     """
-    if not s or not any(m in s for m in _MOJIBAKE_MARKERS):
+    if not s or s.isascii() or not any(m in s for m in _MOJIBAKE_MARKERS):
         return s
     try:
         fixed = s.encode("cp1252").decode("utf-8")
@@ -165,10 +173,13 @@ def name_key(raw: object) -> str:
 
     'Hj. SITI  Nurhaliza' -> 'siti nurhaliza'; 'M. Rizky' -> 'muhammad rizky'.
     """
-    s = _strip_accents(repair_mojibake(cell_text(raw))).lower()
-    if "," in s:
-        s = s.split(",", 1)[0]
-    words = [w.replace("'", "") for w in _NAME_SPLIT.split(s) if w]
+    if raw.__class__ is str and raw.isascii() and raw.replace(" ", "").isalpha():   # letters and spaces
+        words = raw.lower().split()
+    else:
+        s = _strip_accents(repair_mojibake(cell_text(raw))).lower()
+        if "," in s:
+            s = s.split(",", 1)[0]
+        words = [w.replace("'", "") for w in _NAME_SPLIT.split(s) if w]
     out: list[str] = []
     for i, w in enumerate(words):
         if w in HONORIFICS and len(words) > 1:
@@ -639,6 +650,10 @@ def student_key(nisn: str, nik: str, name_key_: str, birth: date | None) -> str:
     return f"name:{name_key_}|{birth.isoformat() if birth else ''}"
 
 
+_NO_COL = 1 << 30          # the index of an absent column: never inside a row
+_SEX_EXACT = {"L": "L", "P": "P"}
+
+
 def _get(values: Sequence[Any], col: int | None) -> Any:
     if col is None or col >= len(values):
         return ""
@@ -646,157 +661,285 @@ def _get(values: Sequence[Any], col: int | None) -> Any:
     return "" if v is None else v
 
 
+def _text(v: Any) -> str:
+    return v.strip() if v.__class__ is str else cell_text(v)
+
+
+#: birth dates read from text, shared by every parser (a few thousand distinct dates cover a province's students)
+_DATES: dict[str, DateResult] = {}
+_DATES_MAX = 100_000
+
+
+class RowParser:
+    """Normalises and checks the data rows of one grid; ``parser(values, row_number)`` is ``parse_row``.
+
+    The work that depends only on the layout is done once, and most rows of a real export take short
+    paths that give exactly what the general path gives (``tests/test_roster_domain.py`` compares them):
+    text cells, an ISO birth date, a 16-digit NIK that encodes that birth date and sex. The NIK core's
+    region checks depend only on a NIK's first six digits, so their outcome is computed once per
+    kecamatan code; birth dates, places and classes repeat, so they are read once per distinct text.
+    """
+
+    __slots__ = ("as_of", "drive_regency", "leavers", "i_name", "i_nisn", "i_nik", "i_bd", "i_sex", "i_kk",
+                 "i_nipd", "i_place", "i_rombel", "i_left_reason", "i_left_date", "has_sex", "has_nisn", "has_kk",
+                 "has_bd", "fast", "_regions", "_places", "_rombels", "_as_of_code")
+
+    def __init__(self, layout: Layout, *, as_of: date, drive_regency: str | None = None, fast: bool = True) -> None:
+        cols = layout.columns
+        self.as_of = as_of
+        self.drive_regency = drive_regency
+        self.fast = fast             # False: every row through the general path (tests compare the two)
+        self.leavers = layout.leavers
+        get = cols.get
+        self.i_name, self.i_nisn, self.i_nik = get("name", _NO_COL), get("nisn", _NO_COL), get("nik", _NO_COL)
+        self.i_bd, self.i_sex, self.i_kk = get("birth_date", _NO_COL), get("sex", _NO_COL), get("no_kk", _NO_COL)
+        self.i_nipd, self.i_place, self.i_rombel = get("nipd", _NO_COL), get("birth_place", _NO_COL), \
+            get("rombel", _NO_COL)
+        self.i_left_reason, self.i_left_date = get("left_reason", _NO_COL), get("left_date", _NO_COL)
+        self.has_sex, self.has_nisn, self.has_kk, self.has_bd = ("sex" in cols, "nisn" in cols, "no_kk" in cols,
+                                                                 "birth_date" in cols)
+        self._regions: dict[str, tuple[Finding, ...] | None] = {}
+        self._places: dict[str, str] = {}
+        self._rombels: dict[str, str] = {}
+        # a date the NIK core never calls impossible or future on ``as_of``: used to check region codes alone
+        self._as_of_code = f"{as_of.day:02d}{as_of.month:02d}{as_of.year % 100:02d}"
+
+    def region_findings(self, kecamatan_code: str) -> tuple[Finding, ...] | None:
+        """What the NIK core says about the region of NIKs starting with these six digits, as roster findings
+        (all of them information, e.g. issued in another regency); None when it says more than that."""
+        try:
+            return self._regions[kecamatan_code]
+        except KeyError:
+            pass
+        probe = nikcore.check(kecamatan_code + self._as_of_code + "0001", as_of=self.as_of,
+                              drive_regency=self.drive_regency)
+        out: tuple[Finding, ...] | None = tuple(replace(f, severity=Severity.INFO) for f in probe.findings)
+        if any(f.code not in _INFO_IN_ROSTER for f in probe.findings):
+            out = None
+        self._regions[kecamatan_code] = out
+        return out
+
+    def _date(self, raw: Any) -> DateResult:
+        if raw.__class__ is str and self.fast:
+            dr = _DATES.get(raw)
+            if dr is None:
+                if len(_DATES) >= _DATES_MAX:
+                    _DATES.clear()
+                dr = _DATES[raw] = parse_date(raw)
+            return dr
+        return parse_date(raw)
+
+    def __call__(self, values: Sequence[Any], row_number: int) -> RosterRecord | None:
+        n = len(values)
+        raw_name = values[self.i_name] if self.i_name < n else ""
+        raw_nisn = values[self.i_nisn] if self.i_nisn < n else ""
+        raw_nik = values[self.i_nik] if self.i_nik < n else ""
+        if raw_name is None:
+            raw_name = ""
+        if raw_nisn is None:
+            raw_nisn = ""
+        if raw_nik is None:
+            raw_nik = ""
+        if raw_name == "" and raw_nisn == "" and raw_nik == "":
+            return None
+        if raw_nisn == "" and raw_nik == "" and isinstance(raw_name, str) \
+                and raw_name.strip().lower().startswith(("jumlah", "total")):
+            return None
+        as_of = self.as_of
+        findings: list[Finding] = []
+        add = findings.append
+        # name
+        name = clean_name(raw_name)
+        name_text = raw_name.strip() if raw_name.__class__ is str else cell_text(raw_name)
+        if not name:
+            add(_finding("roster.name_missing", Severity.ERROR, N_("The name is empty"), "name"))
+        key = name_key(name)
+        # birth date
+        raw_bd = values[self.i_bd] if self.i_bd < n else ""
+        if raw_bd is None:
+            raw_bd = ""
+        bd_text = raw_bd.strip() if raw_bd.__class__ is str else cell_text(raw_bd)
+        dr = self._date(raw_bd)
+        bd = dr.value
+        problem = dr.problem
+        if problem == "invalid":
+            add(_finding("roster.birth_date_invalid", Severity.ERROR, N_("'{value}' is not a date"), "birth_date",
+                         value=bd_text))
+        elif problem == "two_digit_year":
+            add(_finding("roster.birth_date_two_digit_year", Severity.ERROR,
+                         N_("'{value}' has a two-digit year: the century is unclear"), "birth_date", value=bd_text))
+        elif problem == "us_order":
+            add(_finding("roster.birth_date_us_order", Severity.WARNING,
+                         N_("'{value}' was read as month/day/year ({date})"), "birth_date", value=bd_text, date=bd))
+        elif isinstance(raw_bd, date):
+            add(_finding("roster.birth_date_cell", Severity.INFO,
+                         N_("The birth date is an Excel date cell, not text; read as {date}"), "birth_date", date=bd))
+        elif problem == "serial":
+            add(_finding("roster.birth_date_serial", Severity.INFO,
+                         N_("The birth date was stored as an Excel number ({value}); read as {date}"), "birth_date",
+                         value=bd_text, date=bd))
+        if bd is not None:
+            if bd > as_of:
+                add(_finding("roster.birth_date_future", Severity.ERROR,
+                             N_("The birth date {date} lies in the future"), "birth_date", date=bd))
+                bd = None
+            else:
+                years = as_of.year - bd.year
+                if not (STUDENT_AGE_RANGE[0] <= years <= STUDENT_AGE_RANGE[1]):
+                    add(_finding("roster.birth_date_unusual", Severity.WARNING,
+                                 N_("Birth date {date} gives an age of about {years} years"), "birth_date",
+                                 date=bd, years=years))
+        # sex
+        raw_sex = values[self.i_sex] if self.i_sex < n else ""
+        if raw_sex is None:
+            raw_sex = ""
+        sex_text = raw_sex.strip() if raw_sex.__class__ is str else cell_text(raw_sex)
+        sex = _SEX_EXACT.get(raw_sex) if raw_sex.__class__ is str and self.fast else None
+        if sex is None:
+            sex = parse_sex(raw_sex) or ""
+        if self.has_sex:
+            if not sex_text:
+                add(_finding("roster.sex_missing", Severity.WARNING, N_("JK (sex) is empty"), "sex"))
+            elif not sex:
+                add(_finding("roster.sex_invalid", Severity.WARNING, N_("'{value}' is not L or P"), "sex",
+                             value=sex_text))
+        # NISN
+        nisn_text = raw_nisn.strip() if raw_nisn.__class__ is str else cell_text(raw_nisn)
+        if raw_nisn.__class__ is str and len(raw_nisn) == NISN_LENGTH and raw_nisn.isdigit() and self.fast:
+            nisn, nisn_problem = raw_nisn, ""
+        else:
+            nisn, nisn_problem = read_nisn(raw_nisn)
+        if self.has_nisn and nisn_problem:
+            if nisn_problem == "missing":
+                add(_finding("roster.nisn_missing", Severity.WARNING, N_("The NISN is empty"), "nisn"))
+            elif nisn_problem == "invalid":
+                add(_finding("roster.nisn_invalid", Severity.WARNING, N_("NISN '{value}' is not 10 digits"), "nisn",
+                             value=nisn_text))
+            elif nisn_problem == "restored":
+                add(_finding("roster.nisn_restored", Severity.INFO,
+                             N_("The NISN was stored as a number; its leading zeros were restored ({nisn})"), "nisn",
+                             nisn=nisn))
+        # No KK
+        raw_kk = values[self.i_kk] if self.i_kk < n else ""
+        if raw_kk is None:
+            raw_kk = ""
+        kk_text = raw_kk.strip() if raw_kk.__class__ is str else cell_text(raw_kk)
+        if not self.has_kk:
+            kk = ""
+        elif raw_kk.__class__ is str and len(raw_kk) == 16 and raw_kk.isdigit() and raw_kk[0] != "0" and self.fast:
+            kk = raw_kk
+        else:
+            kk_read = read_nik(raw_kk)
+            kk = kk_read.digits if kk_read.status == "ok" else ""
+        # NIK
+        if raw_nik.__class__ is str and len(raw_nik) == 16 and raw_nik.isdigit() and raw_nik[0] != "0" and self.fast:
+            nik_text = digits = raw_nik
+            status = "ok"
+        else:
+            nr = read_nik(raw_nik)
+            nik_text, digits, status = nr.text, nr.digits, nr.status
+        usable = ""
+        nik_status = "ok"
+        nik_bd: date | None = None
+        if status == "number" or status == "scientific":
+            nik_status = "unrecoverable"
+            add(_finding("roster.nik_number", Severity.ERROR,
+                         N_("The NIK {value} was stored by Excel as a number and has lost digits; it cannot be "
+                            "recovered from this file"), "nik", value=nik_text))
+        elif status == "kitas":
+            nik_status = "kitas"
+            add(_finding("roster.nik_kitas", Severity.ERROR,
+                         N_("'{value}' is a KITAS number (foreign student), not a NIK"), "nik", value=nik_text))
+        elif status == "missing":
+            nik_status = "missing"
+            add(_finding("nik.missing", Severity.ERROR, N_("NIK is empty"), "nik"))
+        elif kk and digits == kk:
+            nik_status = "same_as_kk"
+            add(_finding("roster.nik_same_as_kk", Severity.ERROR, N_("The NIK is the same as the No KK ({value})"),
+                         "nik", value=digits))
+        elif (self.fast and bd is not None and (sex == "L" or sex == "P") and len(digits) == 16 and digits.isascii()
+              and digits.isdigit() and digits[12:] != "0000"
+              and digits[6:12] == f"{bd.day + 40 if sex == 'P' else bd.day:02d}{bd.month:02d}{bd.year % 100:02d}"
+              and (region := self.region_findings(digits[:6])) is not None):
+            # what the NIK core would say: the NIK encodes the roster's birth date and sex, its serial is not
+            # 0000, and its region gives at most information (the same for every NIK of that kecamatan)
+            for f in region:
+                add(Finding(f.code, f.severity, f.message, {**f.params, "nik": digits}, f.field))
+            usable = digits
+            nik_bd = bd
+        else:
+            chk = nikcore.check(digits, as_of=as_of, birth_date=bd, sex=sex or None,
+                                drive_regency=self.drive_regency)
+            core = [replace(f, severity=Severity.INFO) if f.code in _INFO_IN_ROSTER else f for f in chk.findings]
+            suspicious = (not chk.ok) or any(f.code in ("nik.birthdate_mismatch", "nik.sex_mismatch") for f in core)
+            swapped = False
+            if suspicious and kk and bd is not None:
+                kchk = nikcore.check(kk, as_of=as_of, birth_date=bd, sex=sex or None)
+                if kchk.birth_date == bd and (not sex or kchk.sex == sex):
+                    swapped = True
+            if swapped:
+                nik_status = "swapped"
+                add(_finding("roster.nik_kk_swapped", Severity.ERROR,
+                             N_("NIK and No KK look swapped: the No KK column holds {kk}, which matches the birth "
+                                "date and sex"), "nik", kk=kk))
+            else:
+                findings.extend(core)
+                if chk.ok:
+                    usable = digits
+                    nik_bd = chk.birth_date
+                else:
+                    nik_status = "invalid"
+        birth_source = "roster" if bd else ""
+        if bd is None and nik_bd is not None:
+            bd, birth_source = nik_bd, "nik"
+        if bd_text == "" and self.has_bd:
+            if birth_source == "nik":
+                add(_finding("roster.birth_date_missing", Severity.WARNING,
+                             N_("The birth date is empty; the NIK's date {date} is used"), "birth_date", date=bd))
+            else:
+                add(_finding("roster.birth_date_missing", Severity.ERROR, N_("The birth date is empty"),
+                             "birth_date"))
+        if not sex and usable:
+            sex = nikcore.split(usable).sex  # type: ignore[union-attr]
+        # the other columns
+        raw_place = values[self.i_place] if self.i_place < n else ""
+        if raw_place.__class__ is str:
+            place = self._places.get(raw_place)
+            if place is None:
+                place = self._places[raw_place] = clean_name(raw_place)
+        else:
+            place = clean_name("" if raw_place is None else raw_place)
+        raw_rombel = values[self.i_rombel] if self.i_rombel < n else ""
+        if raw_rombel.__class__ is str:
+            rombel = self._rombels.get(raw_rombel)
+            if rombel is None:
+                rombel = self._rombels[raw_rombel] = " ".join(raw_rombel.split())
+        else:
+            rombel = " ".join(cell_text(raw_rombel).split())
+        left_reason = ""
+        left_date = None
+        if self.i_left_reason < n:
+            left_reason = repair_mojibake(cell_text(values[self.i_left_reason]))
+        if self.i_left_date < n:
+            left_raw = values[self.i_left_date]
+            if left_raw is not None and left_raw != "":
+                left_date = self._date(left_raw).value
+        rec = RosterRecord(row_number, name, key, nisn, _text(_get(values, self.i_nipd)), usable, nik_status, kk,
+                           sex, place, bd, birth_source, rombel, left_reason, left_date,
+                           {"name": name_text, "birth_date": bd_text, "sex": sex_text, "nisn": nisn_text,
+                            "no_kk": kk_text, "nik": nik_text}, findings)
+        if self.leavers or left_reason or left_date:
+            rec.counted = False
+        return rec
+
+
 def parse_row(values: Sequence[Any], layout: Layout, row_number: int, *, as_of: date,
               drive_regency: str | None = None) -> RosterRecord | None:
-    """Normalise and check one data row. None for a row with no name, NISN or NIK (a blank or a footer)."""
-    cols = layout.columns
-    raw_name = _get(values, cols.get("name"))
-    raw_nisn = _get(values, cols.get("nisn"))
-    raw_nik = _get(values, cols.get("nik"))
-    if raw_name == "" and raw_nisn == "" and raw_nik == "":
-        return None
-    if isinstance(raw_name, str) and raw_name.strip().lower().startswith(("jumlah", "total")) \
-            and raw_nisn == "" and raw_nik == "":
-        return None
-    findings: list[Finding] = []
-    add = findings.append
-    raw: dict[str, str] = {}
-    # name
-    name = clean_name(raw_name)
-    raw["name"] = cell_text(raw_name)
-    if not name:
-        add(_finding("roster.name_missing", Severity.ERROR, N_("The name is empty"), "name"))
-    key = name_key(name)
-    # birth date
-    raw_bd = _get(values, cols.get("birth_date"))
-    raw["birth_date"] = cell_text(raw_bd)
-    dr = parse_date(raw_bd)
-    bd = dr.value
-    if dr.problem == "invalid":
-        add(_finding("roster.birth_date_invalid", Severity.ERROR, N_("'{value}' is not a date"), "birth_date",
-                     value=raw["birth_date"]))
-    elif dr.problem == "two_digit_year":
-        add(_finding("roster.birth_date_two_digit_year", Severity.ERROR,
-                     N_("'{value}' has a two-digit year: the century is unclear"), "birth_date",
-                     value=raw["birth_date"]))
-    elif dr.problem == "us_order":
-        add(_finding("roster.birth_date_us_order", Severity.WARNING,
-                     N_("'{value}' was read as month/day/year ({date})"), "birth_date",
-                     value=raw["birth_date"], date=bd))
-    elif isinstance(raw_bd, date):
-        add(_finding("roster.birth_date_cell", Severity.INFO,
-                     N_("The birth date is an Excel date cell, not text; read as {date}"), "birth_date", date=bd))
-    elif dr.problem == "serial":
-        add(_finding("roster.birth_date_serial", Severity.INFO,
-                     N_("The birth date was stored as an Excel number ({value}); read as {date}"), "birth_date",
-                     value=raw["birth_date"], date=bd))
-    if bd is not None:
-        if bd > as_of:
-            add(_finding("roster.birth_date_future", Severity.ERROR, N_("The birth date {date} lies in the future"),
-                         "birth_date", date=bd))
-            bd = None
-        else:
-            years = as_of.year - bd.year
-            if not (STUDENT_AGE_RANGE[0] <= years <= STUDENT_AGE_RANGE[1]):
-                add(_finding("roster.birth_date_unusual", Severity.WARNING,
-                             N_("Birth date {date} gives an age of about {years} years"), "birth_date",
-                             date=bd, years=years))
-    # sex
-    raw_sex = _get(values, cols.get("sex"))
-    raw["sex"] = cell_text(raw_sex)
-    sex = parse_sex(raw_sex) or ""
-    if "sex" in cols:
-        if not raw["sex"]:
-            add(_finding("roster.sex_missing", Severity.WARNING, N_("JK (sex) is empty"), "sex"))
-        elif not sex:
-            add(_finding("roster.sex_invalid", Severity.WARNING, N_("'{value}' is not L or P"), "sex",
-                         value=raw["sex"]))
-    # NISN
-    raw["nisn"] = cell_text(raw_nisn)
-    nisn, nisn_problem = read_nisn(raw_nisn)
-    if "nisn" in cols:
-        if nisn_problem == "missing":
-            add(_finding("roster.nisn_missing", Severity.WARNING, N_("The NISN is empty"), "nisn"))
-        elif nisn_problem == "invalid":
-            add(_finding("roster.nisn_invalid", Severity.WARNING, N_("NISN '{value}' is not 10 digits"), "nisn",
-                         value=raw["nisn"]))
-        elif nisn_problem == "restored":
-            add(_finding("roster.nisn_restored", Severity.INFO,
-                         N_("The NISN was stored as a number; its leading zeros were restored ({nisn})"), "nisn",
-                         nisn=nisn))
-    # No KK
-    raw_kk = _get(values, cols.get("no_kk"))
-    raw["no_kk"] = cell_text(raw_kk)
-    kk_read = read_nik(raw_kk) if "no_kk" in cols else NikRead("", "", "missing")
-    kk = kk_read.digits if kk_read.status == "ok" else ""
-    # NIK
-    nr = read_nik(raw_nik)
-    raw["nik"] = nr.text
-    usable = ""
-    nik_status = "ok"
-    nik_bd: date | None = None
-    if nr.status in ("number", "scientific"):
-        nik_status = "unrecoverable"
-        add(_finding("roster.nik_number", Severity.ERROR,
-                     N_("The NIK {value} was stored by Excel as a number and has lost digits; it cannot be "
-                        "recovered from this file"), "nik", value=nr.text))
-    elif nr.status == "kitas":
-        nik_status = "kitas"
-        add(_finding("roster.nik_kitas", Severity.ERROR,
-                     N_("'{value}' is a KITAS number (foreign student), not a NIK"), "nik", value=nr.text))
-    elif nr.status == "missing":
-        nik_status = "missing"
-        add(_finding("nik.missing", Severity.ERROR, N_("NIK is empty"), "nik"))
-    elif kk and nr.digits == kk:
-        nik_status = "same_as_kk"
-        add(_finding("roster.nik_same_as_kk", Severity.ERROR, N_("The NIK is the same as the No KK ({value})"),
-                     "nik", value=nr.digits))
-    else:
-        chk = nikcore.check(nr.digits, as_of=as_of, birth_date=bd, sex=sex or None, drive_regency=drive_regency)
-        core = [replace(f, severity=Severity.INFO) if f.code in _INFO_IN_ROSTER else f for f in chk.findings]
-        suspicious = (not chk.ok) or any(f.code in ("nik.birthdate_mismatch", "nik.sex_mismatch") for f in core)
-        swapped = False
-        if suspicious and kk and bd is not None:
-            kchk = nikcore.check(kk, as_of=as_of, birth_date=bd, sex=sex or None)
-            if kchk.birth_date == bd and (not sex or kchk.sex == sex):
-                swapped = True
-        if swapped:
-            nik_status = "swapped"
-            add(_finding("roster.nik_kk_swapped", Severity.ERROR,
-                         N_("NIK and No KK look swapped: the No KK column holds {kk}, which matches the birth "
-                            "date and sex"), "nik", kk=kk))
-        else:
-            findings.extend(core)
-            if chk.ok:
-                usable = nr.digits
-                nik_bd = chk.birth_date
-            else:
-                nik_status = "invalid"
-    birth_source = "roster" if bd else ""
-    if bd is None and nik_bd is not None:
-        bd, birth_source = nik_bd, "nik"
-    if raw["birth_date"] == "" and "birth_date" in cols:
-        if birth_source == "nik":
-            add(_finding("roster.birth_date_missing", Severity.WARNING,
-                         N_("The birth date is empty; the NIK's date {date} is used"), "birth_date", date=bd))
-        else:
-            add(_finding("roster.birth_date_missing", Severity.ERROR, N_("The birth date is empty"), "birth_date"))
-    if not sex and usable:
-        sex = nikcore.split(usable).sex  # type: ignore[union-attr]
-    # leavers
-    left_reason = repair_mojibake(cell_text(_get(values, cols.get("left_reason"))))
-    left_raw = _get(values, cols.get("left_date"))
-    left_date = parse_date(left_raw).value if left_raw != "" else None
-    rec = RosterRecord(
-        row=row_number, name=name, name_key=key, nisn=nisn, nipd=cell_text(_get(values, cols.get("nipd"))),
-        nik=usable, nik_status=nik_status, no_kk=kk, sex=sex,
-        birth_place=clean_name(_get(values, cols.get("birth_place"))), birth_date=bd,
-        birth_date_source=birth_source, rombel=" ".join(cell_text(_get(values, cols.get("rombel"))).split()),
-        left_reason=left_reason, left_date=left_date, raw=raw, findings=findings,
-    )
-    if layout.leavers or left_reason or left_date:
-        rec.counted = False
-    return rec
+    """Normalise and check one data row. None for a row with no name, NISN or NIK (a blank or a footer).
+
+    For many rows of one grid, build a ``RowParser`` once and call it: the same result, faster.
+    """
+    return RowParser(layout, as_of=as_of, drive_regency=drive_regency)(values, row_number)
 
 
 # ---------------------------------------------------------------- a whole school
@@ -808,12 +951,24 @@ def within_school_checks(records: list[RosterRecord]) -> None:
     A row repeating an earlier row (same NISN, NIK and name) is marked not counted, so the
     student is listed once; two different names sharing a NIK are both errors.
     """
-    by_nik: dict[str, list[RosterRecord]] = defaultdict(list)
-    by_nisn: dict[str, list[RosterRecord]] = defaultdict(list)
+    first_nik: dict[str, int] = {}         # value -> index of its first record
+    first_nisn: dict[str, int] = {}
+    dup_nik: set[str] = set()
+    dup_nisn: set[str] = set()
+    for i, r in enumerate(records):
+        if r.nik and first_nik.setdefault(r.nik, i) != i:
+            dup_nik.add(r.nik)
+        if r.nisn and len(r.nisn) == NISN_LENGTH and first_nisn.setdefault(r.nisn, i) != i:
+            dup_nisn.add(r.nisn)
+    if not dup_nik and not dup_nisn:
+        return
+    # the groups of values found more than once, in the order of their first appearance
+    by_nik: dict[str, list[RosterRecord]] = {v: [] for v in sorted(dup_nik, key=first_nik.__getitem__)}
+    by_nisn: dict[str, list[RosterRecord]] = {v: [] for v in sorted(dup_nisn, key=first_nisn.__getitem__)}
     for r in records:
-        if r.nik:
+        if r.nik in by_nik:
             by_nik[r.nik].append(r)
-        if r.nisn and len(r.nisn) == NISN_LENGTH:
+        if r.nisn in by_nisn and len(r.nisn) == NISN_LENGTH:
             by_nisn[r.nisn].append(r)
     repeated: set[int] = set()
     for group in list(by_nik.values()) + list(by_nisn.values()):

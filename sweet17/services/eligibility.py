@@ -8,7 +8,7 @@ Interfaces other parts use::
 
 A student is *recorded* when matched to the registry extract (``registry_match``) or recorded
 locally (table ``recording`` with status captured, approved, synced or acknowledged; linked by
-``student_ref`` = the student id, or by NIK or NISN). Foreign students (a KITAS number instead of
+``student_ref`` = ``roster:<student id>`` as sessions write it, or by NIK or NISN). Foreign students (a KITAS number instead of
 a NIK) and students on the school's leavers' list are not due. ``blocking`` means a data problem
 (an error finding, e.g. no usable NIK) must be solved before or at the visit.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 
@@ -51,61 +51,85 @@ class StudentDue:
                 "turns_min_age_on": self.turns_min_age_on, "blocking": self.blocking}
 
 
-@dataclass(frozen=True)
-class _Student:
-    due: StudentDue
+class _Student(NamedTuple):
+    """A student as the counts need it; ``row`` is kept to make the ``StudentDue`` when it is listed."""
+
+    row: tuple[Any, ...]          # id, school, name, nisn, nik, birth date (ISO), sex, rombel
+    birth: date | None
+    blocking: bool
     recorded: bool
     foreign: bool
     review: bool
 
+    def due(self, min_age: int, turns: dict[date, date] | None = None) -> StudentDue:
+        sid, school, name, nisn, nik, _bd, sex, rombel = self.row
+        birth = self.birth
+        turn = turns.get(birth) if turns is not None and birth is not None else None
+        return StudentDue(student_id=sid, school_code=school, name=name, nisn=nisn, nik=nik, birth_date=birth,
+                          sex=sex, rombel=rombel, turns_min_age_on=turn or el.turns_age_on(birth, min_age),
+                          blocking=self.blocking)
 
-def _students(ws, drive_slug: str, min_age: int, school: str | None = None) -> list[_Student]:  # type: ignore[no-untyped-def]
-    from sweet17.services.roster import cross_school, current_students, leaver_keys
 
+def _students(ws, drive_slug: str, school: str | None = None, *, ordered: bool = True) -> list[_Student]:  # type: ignore[no-untyped-def]
+    from sweet17.services.roster import cross_school, leaver_keys
+
+    sql = ("SELECT s.id, s.school_code, s.name, s.nisn, s.nik, s.birth_date, s.sex, s.rombel, s.blocking, "
+           "s.nik_status, s.row_number, s.name_key FROM roster_student s JOIN roster_import i ON i.id = s.import_id "
+           "WHERE s.drive_slug = ? AND i.current = 1 AND i.kind = 'roster' AND s.counted = 1")
+    params: tuple[Any, ...] = (drive_slug,)
+    if school:
+        sql += " AND s.school_code = ?"
+        params += (school,)
     with ws.engine.connect() as conn:
-        rows = current_students(conn, drive_slug, school)
-        matched = {r[0] for r in conn.execute(text("SELECT student_id FROM registry_match WHERE drive_slug = :d"),
-                                              {"d": drive_slug})}
-        review = {r[0] for r in conn.execute(text("SELECT student_id FROM registry_review WHERE drive_slug = :d"),
-                                             {"d": drive_slug})}
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            rows = cur.execute(sql + (" ORDER BY s.school_code, s.row_number" if ordered else ""), params).fetchall()
+            matched = {r[0] for r in cur.execute("SELECT student_id FROM registry_match WHERE drive_slug = ?",
+                                                 (drive_slug,))}
+            review = {r[0] for r in cur.execute("SELECT student_id FROM registry_review WHERE drive_slug = ?",
+                                                (drive_slug,))}
+            refs: set[str] = set()
+            niks: set[str] = set()
+            nisns: set[str] = set()
+            for ref, nik, nisn in cur.execute(
+                    "SELECT student_ref, nik, nisn FROM recording WHERE drive_slug = ? AND status IN ({})".format(
+                        ",".join("?" * len(LOCAL_RECORDED))), (drive_slug, *LOCAL_RECORDED)):
+                if ref:  # sessions write "roster:<student id>" (walk-ins "walkin:..."); older rows the bare id
+                    ref = str(ref)
+                    refs.add(ref[len("roster:"):] if ref.startswith("roster:") else ref)
+                if nik:
+                    niks.add(nik)
+                if nisn:
+                    nisns.add(nisn)
+        finally:
+            cur.close()
         leavers = leaver_keys(conn, drive_slug)
-        cross = cross_school(conn, drive_slug)
-        refs: set[str] = set()
-        niks: set[str] = set()
-        nisns: set[str] = set()
-        for ref, nik, nisn in conn.execute(text(
-                "SELECT student_ref, nik, nisn FROM recording WHERE drive_slug = :d AND status IN ({})".format(
-                    ",".join(f"'{s}'" for s in LOCAL_RECORDED))), {"d": drive_slug}):
-            if ref:
-                refs.add(str(ref))
-            if nik:
-                niks.add(nik)
-            if nisn:
-                nisns.add(nisn)
+        # students at other schools: all of the drive's are needed, those read above are when no school is asked
+        cross = cross_school(conn, drive_slug, None if school else
+                             ((r[0], r[1], r[10], r[4], r[3], r[11]) for r in rows))
+    crossed = {sid for sid, fs in cross.items() if any(f.severity == Severity.ERROR for f in fs)}
+    fromiso = date.fromisoformat
     out: list[_Student] = []
-    for r in rows:
-        if (r.school_code, "nisn:" + r.nisn) in leavers or (r.nik and (r.school_code, "nik:" + r.nik) in leavers):
+    add = out.append
+    for sid, code, name, nisn, nik, bd, sex, rombel, blocking, nik_status, _row, _key in rows:
+        if leavers and ((code, "nisn:" + nisn) in leavers or (nik and (code, "nik:" + nik) in leavers)):
             continue
-        birth = date.fromisoformat(r.birth_date) if r.birth_date else None
-        blocking = bool(r.blocking) or any(f.severity == Severity.ERROR for f in cross.get(r.id, ()))
-        recorded = (r.id in matched or str(r.id) in refs or (bool(r.nik) and r.nik in niks)
-                    or (bool(r.nisn) and r.nisn in nisns))
-        due = StudentDue(student_id=r.id, school_code=r.school_code, name=r.name, nisn=r.nisn, nik=r.nik,
-                         birth_date=birth, sex=r.sex, rombel=r.rombel,
-                         turns_min_age_on=el.turns_age_on(birth, min_age), blocking=blocking)
-        out.append(_Student(due, recorded, r.nik_status == "kitas", r.id in review))
+        recorded = (sid in matched or (bool(refs) and str(sid) in refs) or (bool(nik) and nik in niks)
+                    or (bool(nisn) and nisn in nisns))
+        add(_Student((sid, code, name, nisn, nik, bd, sex, rombel), fromiso(bd) if bd else None,
+                     bool(blocking) or sid in crossed, recorded, nik_status == "kitas", sid in review))
     return out
 
 
 def students_due(ws, drive_slug: str, *, min_age: int = 16) -> list[StudentDue]:  # type: ignore[no-untyped-def]
     """Every student on the current rosters of the drive with no recording in the registry extract and no
     local recording (any age; ``turns_min_age_on`` tells when they reach ``min_age``)."""
-    return [s.due for s in _students(ws, drive_slug, min_age) if not s.recorded and not s.foreign]
+    return [s.due(min_age) for s in _students(ws, drive_slug) if not s.recorded and not s.foreign]
 
 
 def call_list(ws, drive_slug: str, school_code: str, on: date, *, min_age: int = 16) -> list[StudentDue]:  # type: ignore[no-untyped-def]
     """The students of ``students_due`` at the school who are ``min_age`` or older on ``on``, by Rombel and name."""
-    due = [s.due for s in _students(ws, drive_slug, min_age, school_code) if not s.recorded and not s.foreign]
+    due = [s.due(min_age) for s in _students(ws, drive_slug, school_code) if not s.recorded and not s.foreign]
     out = [d for d in due if d.turns_min_age_on is not None and d.turns_min_age_on <= on]
     out.sort(key=lambda d: (d.rombel, d.name.lower(), d.student_id))
     return out
@@ -186,10 +210,11 @@ def eligibility(ws, *, as_of: date | None = None, min_age: int | None = None, sc
             code=school, drive=drive.slug, codes=", ".join(codes)))
     planned = {} if as_of else _planned_dates(ws, drive.slug)
     today = today or date.today()
-    students = _students(ws, drive.slug, min_age, school)
+    students = _students(ws, drive.slug, school, ordered=False)     # (every list below is sorted)
+    turns: dict[date, date] = {}         # birth date -> the day of reaching min_age
     by_school: dict[str, list[_Student]] = {}
     for s in students:
-        by_school.setdefault(s.due.school_code, []).append(s)
+        by_school.setdefault(s.row[1], []).append(s)
     out: list[SchoolEligibility] = []
     for sch in drive.schools:
         if school and sch.code != school:
@@ -198,21 +223,14 @@ def eligibility(ws, *, as_of: date | None = None, min_age: int | None = None, sc
                                                    else (today, "today"))
         items = by_school.get(sch.code, [])
         citizens = [s for s in items if not s.foreign]
-        counts = el.count(((s.due.birth_date, s.recorded, s.due.blocking, s.review) for s in citizens), on, min_age,
-                          within_days)
+        counts, called, sweep = el.tally(((s.birth, s.recorded, s.blocking, s.review, s) for s in citizens), on,
+                                         min_age, within_days, turns)
         counts.students += len(items) - len(citizens)
         counts.foreign = len(items) - len(citizens)
-        call, soon = [], []
-        for s in citizens:
-            if s.recorded:
-                continue
-            cls = el.classify(s.due.birth_date, on, min_age, within_days)
-            if cls is el.AgeClass.ELIGIBLE:
-                call.append(s.due)
-            elif cls is el.AgeClass.SOON:
-                soon.append(s.due)
+        call = [s.due(min_age, turns) for s in called]
+        soon = [s.due(min_age, turns) for s in sweep]
         call.sort(key=lambda d: (d.rombel, d.name.lower(), d.student_id))
-        soon.sort(key=lambda d: (d.turns_min_age_on or date.max, d.rombel, d.name.lower()))
+        soon.sort(key=lambda d: (d.turns_min_age_on or date.max, d.rombel, d.name.lower(), d.student_id))
         out.append(SchoolEligibility(sch.code, sch.name, sch.kecamatan, on, src, counts, call, soon))
     return EligibilityReport(drive=drive.slug, min_age=min_age, within_days=within_days, schools=out)
 

@@ -4,23 +4,29 @@
 
     from sweet17.services.registry import import_extract, rematch, review_cases, decide
     rep = import_extract(ws, Path("registry/rekam-ktp-el-2026.csv"))
-    rep.persons, rep.skipped          # rows stored, rows left out with the reason and row numbers
+    rep.persons, rep.skipped          # rows kept, rows left out with the reason and row numbers
     cases = review_cases(ws, "balangan-2026")   # possible matches a person must decide
     decide(ws, "balangan-2026", cases[0].student_id, choice=1)
 
 The extract is CSV or a workbook; SIAK's own field names (NIK, NO_KK, NAMA_LGKP, JENIS_KLMIN as
 1/2 or L/P, TMPT_LHR, TGL_LHR as DD-MM-YYYY, STATUS) are recognised, as are plain Indonesian or
-English headers; anything else takes a column map. Rows are streamed (a province's extract has
-millions) and stored in one transaction; the previous extract stays in the history (file, hash,
-who, when) and its rows are replaced. Matching (``sweet17.domain.matching``) runs after each
-extract or roster import; ambiguous cases are stored for review and never decided here.
+English headers; anything else takes a column map. A province's extract has millions of rows: it is
+read in one streaming pass (the file is read once: hashed, decoded and split as it comes) and stored
+in one transaction, grouped by the birth code of each NIK (digits 7-12: DDMMYY, 40 added to the day
+for women) in ``registry_bucket`` — the two look-ups matching needs, by NIK and by birth date and sex,
+each read one group. The previous extract stays in the history (file, hash, who, when) and its rows are
+replaced. Matching (``sweet17.domain.matching``) runs after each extract or roster import; ambiguous
+cases are stored for review and never decided here.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,10 +49,14 @@ SKIP_REASONS = {
     "nik_missing": N_("NIK empty"),
 }
 _SEX_FAST = {"1": "L", "2": "P", "L": "L", "P": "P", "l": "L", "p": "P"}
-BATCH = 50_000
+#: CSV is read in blocks of this many bytes
+CHUNK = 8 << 20
+#: the fields of the lines written from normalised values (workbooks, CSV with quoted fields)
+SEP = "\x1f"
+NORMAL_COLUMNS = {"nik": 0, "name": 1, "birth_date": 2, "sex": 3, "status": 4}
 
 
-# ---------------------------------------------------------------- import
+# ---------------------------------------------------------------- values
 
 
 @dataclass
@@ -56,7 +66,7 @@ class ExtractReport:
     replaced_extract_id: int | None
     file_format: str
     rows: int                                   # data rows read (blank rows not counted)
-    persons: int                                # rows stored
+    persons: int                                # rows kept (with a usable NIK)
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_rows: dict[str, list[int]] = field(default_factory=dict)   # first row numbers per reason
     bad_birth_dates: int = 0
@@ -96,36 +106,385 @@ def _fast_birth(v: Any) -> str:
     return d.isoformat() if d else ""
 
 
-def _header(book, column_map) -> tuple[str, int, dict[str, int], Iterator[list[Any]]]:  # type: ignore[no-untyped-def]
-    """(sheet, header row index, field -> column, iterator over the rows after the header)."""
-    for sheet in book.sheet_names:
-        it = book.iter_rows(sheet)
-        head: list[list[Any]] = []
-        for row in it:
-            head.append(row)
-            if len(head) >= dom.HEADER_SCAN_ROWS:
-                break
-        if column_map is not None:
-            lay = dom.layout_from_map(head, column_map.columns, header_row=column_map.header_row)
-            if isinstance(lay, str):
-                raise ReadError("map", N_("{path}: no column '{column}' (named in the map) in the first {n} rows"),
-                                column=lay, n=dom.HEADER_SCAN_ROWS)
-        else:
-            lay = dom.detect_layout(head, aliases=_REG_ALIASES, required=("nik", "name"), min_fields=3)
-            if lay is None:
-                continue
-            missing = [f for f in REGISTRY_REQUIRED if f not in lay.columns]
-            if missing:
-                raise ReadError("header", N_("{path}: the registry extract has no column for {fields}; give a "
-                                             "column map with --map"), fields=", ".join(missing))
+def _sex(v: Any) -> str:
+    s = _SEX_FAST.get(v) if v.__class__ is str else None
+    return (dom.parse_sex(v) or "") if s is None else s
 
-        def rest(head=head, it=it, start=lay.data_start):  # type: ignore[no-untyped-def]
-            yield from head[start:]
-            yield from it
-        return sheet, lay.data_start, lay.columns, rest()
-    raise ReadError("header", N_("{path}: no header with NIK, name, birth date and sex (SIAK names such as NIK, "
-                                 "NAMA_LGKP, TGL_LHR, JENIS_KLMIN are recognised) in the first {n} rows"),
-                    n=dom.HEADER_SCAN_ROWS)
+
+def birth_code(iso: str, sex: str) -> str:
+    """The NIK's digits 7-12 for a birth date (ISO text) and sex: DDMMYY, 40 added to the day for women."""
+    return (str(int(iso[8:10]) + 40) if sex == "P" else iso[8:10]) + iso[5:7] + iso[2:4]
+
+
+def _birth_codes(iso: str, sex: str) -> tuple[str, ...]:
+    """The codes a row with this birth date and sex is filed under besides its NIK's (both sexes when unknown)."""
+    if not iso:
+        return ()
+    if sex == "L" or sex == "P":
+        return (birth_code(iso, sex),)
+    return (birth_code(iso, "L"), birth_code(iso, "P"))
+
+
+def read_nik(v: Any, name: Any) -> tuple[str, str]:
+    """(NIK, reason left out) of an extract row: reason '' (usable), 'nik_missing', 'nik_invalid', 'nik_number',
+    or 'blank' for a row with neither NIK nor name (not counted)."""
+    if v.__class__ is str:
+        nik = v.strip()
+        if len(nik) == 16 and nik.isdigit():
+            return nik, ""
+        if not nik and not (name.strip() if name.__class__ is str else name):
+            return "", "blank"
+        nik = dom.nikcore.clean(nik)
+        if not nik:
+            return "", "nik_missing"
+        if len(nik) != 16 or not nik.isdigit():
+            return "", "nik_invalid"
+        return nik, ""
+    if v is None or v == "":
+        return ("", "blank") if name in ("", None) else ("", "nik_missing")
+    return "", "nik_number" if isinstance(v, int | float) else "nik_invalid"
+
+
+# ---------------------------------------------------------------- reading the extract
+
+
+class _Buckets:
+    """The extract's usable rows grouped by birth code, and what is reported about the others."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, list[str]] = {}
+        self.rows = 0
+        self.persons = 0
+        self.bad_birth_dates = 0
+        self.skipped: Counter[str] = Counter()
+        self.skipped_rows: dict[str, list[int]] = {}
+        # (birth date cell, sex cell) -> the codes of that birth date and sex (none: no readable birth date)
+        self.cached_births: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._iso: dict[str, str] = {}
+
+    def skip(self, reason: str, row_number: int) -> None:
+        self.rows += 1
+        self.skipped[reason] += 1
+        first = self.skipped_rows.setdefault(reason, [])
+        if len(first) < 10:
+            first.append(row_number)
+
+    def births(self, bd: Any, sex: Any) -> tuple[str, ...]:
+        """The codes a row with these birth date and sex cells is filed under besides its NIK's; none when the
+        birth date is unreadable."""
+        if bd.__class__ is not str or sex.__class__ is not str:
+            return _birth_codes(_fast_birth(bd), _sex(sex))
+        iso = self._iso.get(bd)
+        if iso is None:
+            iso = self._iso[bd] = _fast_birth(bd)
+        codes = self.cached_births[(bd, sex)] = _birth_codes(iso, _sex(sex))
+        return codes
+
+    def add(self, code: str, line: str, extra: tuple[str, ...]) -> None:
+        g = self.groups.get(code)
+        if g is None:
+            self.groups[code] = [line]
+        else:
+            g.append(line)
+        self.add_extra(code, line, extra)
+
+    def add_extra(self, code: str, line: str, extra: tuple[str, ...]) -> None:
+        for c in extra:
+            if c != code:
+                g = self.groups.get(c)
+                if g is None:
+                    self.groups[c] = [line]
+                else:
+                    g.append(line)
+
+
+def _normal_line(nik: str, name: Any, bd: Any, sex: Any, status: Any) -> str:
+    """A row as a line of normalised fields (NORMAL_COLUMNS)."""
+    parts = (nik, name.strip() if name.__class__ is str else dom.cell_text(name), _fast_birth(bd), _sex(sex),
+             status.strip() if status.__class__ is str else dom.cell_text(status))
+    line = SEP.join(parts)
+    if line.count(SEP) != 4 or "\n" in line or "\r" in line:
+        line = SEP.join(p.replace(SEP, " ").replace("\n", " ").replace("\r", " ") for p in parts)
+    return line
+
+
+def _add_rows(b: _Buckets, rows: Iterable[list[Any]], first_row: int, cols: dict[str, int]) -> None:
+    """Rows of any reader (cells as values) into ``b``, as normalised lines."""
+    i_nik, i_name, i_bd, i_sex = cols["nik"], cols["name"], cols["birth_date"], cols["sex"]
+    i_status = cols.get("status")
+    width = max(cols.values()) + 1
+    for r, row in enumerate(rows, first_row):
+        if len(row) < width:
+            row = list(row) + [""] * (width - len(row))
+        nik, reason = read_nik(row[i_nik], row[i_name])
+        if reason:
+            if reason != "blank":
+                b.skip(reason, r)
+            continue
+        b.rows += 1
+        b.persons += 1
+        codes = b.births(row[i_bd], row[i_sex])
+        if not codes:
+            b.bad_birth_dates += 1
+        b.add(nik[6:12], _normal_line(nik, row[i_name], row[i_bd], row[i_sex],
+                                      row[i_status] if i_status is not None else "recorded"), codes)
+
+
+def _add_csv_lines(b: _Buckets, lines: list[str], first_row: int, delimiter: str, cols: dict[str, int]) -> None:
+    """Lines of a CSV file without quoted fields into ``b`` as they are (split at the delimiter to read them)."""
+    i_nik, i_name, i_bd, i_sex = cols["nik"], cols["name"], cols["birth_date"], cols["sex"]
+    width = max(cols.values()) + 1
+    cached = b.cached_births.get
+    births = b.births
+    groups = b.groups
+    group = groups.get
+    n_kept = 0
+    bad = 0
+    for r, line in enumerate(lines, first_row):
+        f = line.split(delimiter)
+        if len(f) < width:
+            f += [""] * (width - len(f))
+        nik = f[i_nik]
+        if len(nik) != 16 or not nik.isdigit():
+            nik, reason = read_nik(nik, f[i_name])
+            if reason:
+                if reason != "blank":
+                    b.skip(reason, r)
+                continue
+        n_kept += 1
+        key = (f[i_bd], f[i_sex])
+        codes = cached(key)
+        if codes is None:
+            codes = births(*key)
+        code = nik[6:12]
+        g = group(code)
+        if g is None:
+            groups[code] = [line]
+        else:
+            g.append(line)
+        if not codes:
+            bad += 1
+        elif codes[0] != code or len(codes) > 1:     # birth date or sex not the NIK's: filed there too
+            b.add_extra(code, line, codes)
+    b.rows += n_kept
+    b.persons += n_kept
+    b.bad_birth_dates += bad
+
+
+def _layout(head: list[list[Any]], column_map: Any) -> tuple[int, dict[str, int]] | None:
+    """(first data row index, field -> column) from the first rows of a sheet; None when no header is there.
+    ReadError when a column map names a missing column or a recognised header lacks a required field."""
+    if column_map is not None:
+        lay = dom.layout_from_map(head, column_map.columns, header_row=column_map.header_row)
+        if isinstance(lay, str):
+            raise ReadError("map", N_("{path}: no column '{column}' (named in the map) in the first {n} rows"),
+                            column=lay, n=dom.HEADER_SCAN_ROWS)
+    else:
+        lay = dom.detect_layout(head, aliases=_REG_ALIASES, required=("nik", "name"), min_fields=3)
+        if lay is None:
+            return None
+        missing = [f for f in REGISTRY_REQUIRED if f not in lay.columns]
+        if missing:
+            raise ReadError("header", N_("{path}: the registry extract has no column for {fields}; give a "
+                                         "column map with --map"), fields=", ".join(missing))
+    return lay.data_start, dict(lay.columns)
+
+
+_NO_HEADER = (N_("{path}: no header with NIK, name, birth date and sex (SIAK names such as NIK, NAMA_LGKP, TGL_LHR, "
+                 "JENIS_KLMIN are recognised) in the first {n} rows"))
+
+
+def _plain_csv_text(path: Path) -> tuple[str, str] | None:
+    """(SHA-256, text) of a CSV file whose lines are its rows (no quotes, no NUL, no lone CR), else None.
+
+    The file is read once; the text is decoded as the CSV reader would (UTF-8 with or without BOM, UTF-16,
+    else Windows-1252)."""
+    from sweet17.adapters.readers import sniff
+
+    if sniff(path) != "csv":
+        return None
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+        del data
+        if '"' in text or "\x00" in text:
+            return None
+    else:     # UTF-8 and Windows-1252 keep '"', NUL and CR as those bytes
+        if b'"' in data or b"\x00" in data:
+            return None
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+            if b"\r" in data:
+                return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+        del data
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    return sha, text
+
+
+@dataclass
+class _PlainCsv:
+    """A CSV extract whose lines are its rows, decoded, with its header found."""
+
+    sha: str
+    text: str
+    delimiter: str
+    cols: dict[str, int]
+    pos: int                 # where the first data row starts in ``text``
+    first_row: int           # its row number
+
+    @property
+    def layout(self) -> dict[str, Any]:
+        return {"delimiter": self.delimiter, "columns": self.cols}
+
+
+def _open_plain_csv(sha_text: tuple[str, str], column_map: Any) -> _PlainCsv:
+    from sweet17.adapters.readers.csvfile import detect_delimiter
+
+    sha, text = sha_text
+    if not text.strip():
+        raise ReadError("empty", N_("{path}: the file is empty"))
+    head_end = 0
+    for _row in range(dom.HEADER_SCAN_ROWS):
+        nl = text.find("\n", head_end)
+        if nl < 0:
+            head_end = len(text)
+            break
+        head_end = nl + 1
+    delimiter = detect_delimiter(text[:64 * 1024])
+    head = list(csv.reader(text[:head_end].split("\n")[:dom.HEADER_SCAN_ROWS], delimiter=delimiter))
+    found = _layout(head, column_map)
+    if found is None:
+        raise ReadError("header", _NO_HEADER, n=dom.HEADER_SCAN_ROWS)
+    start, cols = found
+    pos = 0
+    for _row in range(start):         # skip the rows above the data
+        nl = text.find("\n", pos)
+        pos = len(text) if nl < 0 else nl + 1
+    return _PlainCsv(sha, text, delimiter, cols, pos, start + 1)
+
+
+def _add_text(b: _Buckets, src: _PlainCsv, pos: int, end: int, row_number: int) -> None:
+    """The lines of ``src.text[pos:end]`` into ``b``, a block at a time (the list of lines of a whole province's
+    extract never exists at once)."""
+    text = src.text
+    while pos < end:
+        stop = text.find("\n", min(pos + CHUNK, end - 1))
+        stop = end if stop < 0 or stop >= end else stop + 1
+        lines = text[pos:stop].split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        _add_csv_lines(b, lines, row_number, src.delimiter, src.cols)
+        row_number += len(lines)
+        pos = stop
+
+
+#: An extract of at least this many characters is split in two halves read at once by this process and a
+#: forked one (where processes are forked: Linux).
+PARALLEL_MIN_CHARS = 48 << 20
+_PART: tuple[_PlainCsv, int, int, int] | None = None      # what a forked worker reads: its part of the text
+
+
+def _read_part_in_worker() -> tuple[dict[str, str], int, int, int, dict[str, int], dict[str, list[int]]]:
+    """A worker's half of the extract (inherited by fork, never sent): its groups, as text, and its counts."""
+    assert _PART is not None
+    src, pos, end, row_number = _PART
+    b = _Buckets()
+    _add_text(b, src, pos, end, row_number)
+    return ({code: "\n".join(lines) for code, lines in b.groups.items()}, b.rows, b.persons, b.bad_birth_dates,
+            dict(b.skipped), b.skipped_rows)
+
+
+def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
+    """The groups of a plain CSV extract, part by part as they are ready to store (lists of lines or text).
+
+    A large extract is read in two halves at once, the second by a forked worker process, so the first half
+    is stored while the second is still being read. A worker that dies only costs time: its half is read here.
+    """
+    global _PART
+    from sweet17.services.roster import start_method, usable_cpus
+
+    end = len(src.text)
+    mid = src.text.find("\n", src.pos + (end - src.pos) // 2) + 1
+    if end - src.pos < PARALLEL_MIN_CHARS or start_method() != "fork" or usable_cpus() < 2 or mid <= 0 or mid >= end:
+        _add_text(b, src, src.pos, end, src.first_row)
+        yield b.groups
+        return
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    second_row = src.first_row + src.text.count("\n", src.pos, mid)
+    _PART = (src, mid, end, second_row)
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        future = pool.submit(_read_part_in_worker)     # the worker is forked here and inherits the text
+    finally:
+        gc.unfreeze()
+        _PART = None
+    try:
+        _add_text(b, src, src.pos, mid, src.first_row)
+        yield b.groups
+        b.groups = {}
+        try:
+            groups, rows, persons, bad, skipped, skipped_rows = future.result()
+        except BrokenProcessPool:
+            _add_text(b, src, mid, end, second_row)
+            yield b.groups
+            return
+        b.rows += rows
+        b.persons += persons
+        b.bad_birth_dates += bad
+        b.skipped.update(skipped)
+        for reason, first in skipped_rows.items():
+            b.skipped_rows[reason] = (b.skipped_rows.get(reason, []) + first)[:10]
+        yield groups
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_any_extract(path: Path, column_map: Any, b: _Buckets) -> tuple[str, dict[str, Any], str]:
+    """Any other extract (a workbook, CSV with quoted fields) into ``b``: (SHA-256, layout, format)."""
+    from sweet17.services.roster import file_sha256
+
+    book = open_workbook(path)
+    try:
+        for sheet in book.sheet_names:
+            it = book.iter_rows(sheet)
+            head: list[list[Any]] = []
+            for row in it:
+                head.append(row)
+                if len(head) >= dom.HEADER_SCAN_ROWS:
+                    break
+            found = _layout(head, column_map)
+            if found is None:
+                continue
+            start, cols = found
+
+            def rows(head: list[list[Any]] = head, it: Iterator[list[Any]] = it, start: int = start) \
+                    -> Iterator[list[Any]]:
+                yield from head[start:]
+                yield from it
+            _add_rows(b, rows(), start + 1, cols)
+            return file_sha256(path), {"delimiter": SEP, "columns": NORMAL_COLUMNS}, book.kind
+        raise ReadError("header", _NO_HEADER, n=dom.HEADER_SCAN_ROWS)
+    finally:
+        book.close()
+
+
+# ---------------------------------------------------------------- import
 
 
 def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None = None,  # type: ignore[no-untyped-def]
@@ -133,7 +492,7 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
                    progress: Callable[[int], None] | None = None, match: bool = True) -> ExtractReport:
     """Import the registry extract for the current drive (default file: the drive's ``registry_extract``)."""
     from sweet17.services.drives import current_drive
-    from sweet17.services.roster import current_actor, file_sha256
+    from sweet17.services.roster import BulkWrites, current_actor
     from sweet17.services.workspace import now_utc
 
     loaded = current_drive(ws, drive_path)
@@ -152,120 +511,77 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
         except ReadError as e:
             raise UserError(_(e.message).format(path=map_path, **e.params), path=map_path) from None
     actor = actor or current_actor()
+    b = _Buckets()
     try:
-        book = open_workbook(path)
-        try:
-            sheet, start, cols, rows = _header(book, column_map)
-            i_nik, i_name, i_bd, i_sex = cols["nik"], cols["name"], cols["birth_date"], cols["sex"]
-            i_status = cols.get("status")
-            width = max(cols.values()) + 1
-            skipped: Counter[str] = Counter()
-            skipped_rows: dict[str, list[int]] = {}
-            bad_bd = 0
-            n_rows = 0
-            now = now_utc()
-            sha = file_sha256(path)
-            with ws.engine.begin() as conn:
-                old = conn.execute(text("SELECT id FROM registry_extract WHERE drive_slug = :d AND current = 1"),
-                                   {"d": drive.slug}).scalar()
-                # millions of rows: build the NIK index once at the end rather than row by row (same transaction)
-                conn.exec_driver_sql("DROP INDEX IF EXISTS ix_registry_person_nik")
-                if old is not None:
-                    conn.execute(text("DELETE FROM registry_person WHERE extract_id = :e"), {"e": old})
-                    conn.execute(text("UPDATE registry_extract SET current = 0, replaced_at = :t WHERE id = :e"),
-                                 {"t": now, "e": old})
-                eid = conn.execute(text(
-                    "INSERT INTO registry_extract (drive_slug, file_name, file_sha256, file_format, imported_at, "
-                    "imported_by, current) VALUES (:d, :f, :h, :k, :t, :a, 1) RETURNING id"),
-                    {"d": drive.slug, "f": str(path), "h": sha, "k": book.kind, "t": now, "a": actor}).scalar_one()
-                cur = conn.connection.driver_connection.cursor()
-                sql = ("INSERT INTO registry_person (extract_id, nik, name, birth_date, sex, status) "
-                       "VALUES (?, ?, ?, ?, ?, ?)")
-                batch: list[tuple[Any, ...]] = []
-                persons = 0
-                for r, row in enumerate(rows, start + 1):
-                    if len(row) < width:
-                        row = list(row) + [""] * (width - len(row))
-                    nik = row[i_nik]
-                    name = row[i_name]
-                    if nik.__class__ is str:
-                        nik = nik.strip()
-                        if len(nik) != 16 or not nik.isdigit():
-                            if not nik and not (name.strip() if name.__class__ is str else name):
-                                continue   # blank row
-                            nik = dom.nikcore.clean(nik)
-                            if not nik:
-                                reason = "nik_missing"
-                            elif len(nik) != 16 or not nik.isdigit():
-                                reason = "nik_invalid"
-                            else:
-                                reason = ""
-                            if reason:
-                                n_rows += 1
-                                skipped[reason] += 1
-                                lst = skipped_rows.setdefault(reason, [])
-                                if len(lst) < 10:
-                                    lst.append(r)
-                                continue
-                    elif nik is None or nik == "":
-                        if name in ("", None):
-                            continue
-                        n_rows += 1
-                        skipped["nik_missing"] += 1
-                        lst = skipped_rows.setdefault("nik_missing", [])
-                        if len(lst) < 10:
-                            lst.append(r)
-                        continue
-                    else:
-                        n_rows += 1
-                        reason = "nik_number" if isinstance(nik, int | float) else "nik_invalid"
-                        skipped[reason] += 1
-                        lst = skipped_rows.setdefault(reason, [])
-                        if len(lst) < 10:
-                            lst.append(r)
-                        continue
-                    n_rows += 1
-                    bd = _fast_birth(row[i_bd])
-                    if not bd:
-                        bad_bd += 1
-                    sx = row[i_sex]
-                    sex = _SEX_FAST.get(sx) if sx.__class__ is str else None
-                    if sex is None:
-                        sex = dom.parse_sex(sx) or ""
-                    status = row[i_status] if i_status is not None else "recorded"
-                    batch.append((eid, nik, name.strip() if name.__class__ is str else dom.cell_text(name), bd, sex,
-                                  status.strip() if status.__class__ is str else dom.cell_text(status)))
-                    if len(batch) >= BATCH:
-                        cur.executemany(sql, batch)
-                        persons += len(batch)
-                        batch.clear()
-                        if progress:
-                            progress(persons)
-                if batch:
-                    cur.executemany(sql, batch)
-                    persons += len(batch)
-                cur.execute("CREATE INDEX ix_registry_person_nik ON registry_person (nik)")
-                cur.close()
-                if persons == 0:
-                    raise UserError(_("{path}: no row with a usable NIK; nothing was imported").format(path=path),
-                                    path=path)
-                conn.execute(text("UPDATE registry_extract SET rows = :r, persons = :p, skipped = :s WHERE id = :e"),
-                             {"r": n_rows, "p": persons, "s": sum(skipped.values()), "e": eid})
-                ws.audit(actor, "registry.import", drive.slug,
-                         {"file": path.name, "sha256": sha, "extract_id": eid, "persons": persons,
-                          "skipped": dict(skipped), "replaced_extract_id": old}, conn=conn)
-        finally:
-            book.close()
+        plain = _plain_csv_text(path)
+        if plain is not None:
+            src = _open_plain_csv(plain, column_map)
+            del plain
+            sha, layout, kind = src.sha, src.layout, "csv"
+            parts: Iterator[dict[str, Any]] = _plain_parts(src, b)
+        else:
+            sha, layout, kind = _read_any_extract(path, column_map, b)
+            parts = iter([b.groups])
     except ReadError as e:
         raise UserError(_(e.message).format(path=path, **e.params), path=path) from None
-    rep = ExtractReport(file=path, extract_id=eid, replaced_extract_id=old, file_format=book.kind, rows=n_rows,
-                        persons=persons, skipped=dict(skipped), skipped_rows=skipped_rows, bad_birth_dates=bad_bd)
-    if match:
-        rep.match = rematch(ws, drive.slug)
+    now = now_utc()
+    with ws.engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        dbapi.execute("PRAGMA cache_size=-65536")      # 64 MB: the groups are written without spilling
+        bulk = BulkWrites(ws, dbapi)
+        try:
+            with conn.begin():
+                cur = dbapi.cursor()
+                old = cur.execute("SELECT id FROM registry_extract WHERE drive_slug = ? AND current = 1",
+                                  (drive.slug,)).fetchone()
+                old = old[0] if old else None
+                if old is not None:
+                    cur.execute("DELETE FROM registry_bucket WHERE extract_id = ?", (old,))
+                    cur.execute("UPDATE registry_extract SET current = 0, replaced_at = ? WHERE id = ?", (now, old))
+                eid = cur.execute(
+                    "INSERT INTO registry_extract (drive_slug, file_name, file_sha256, file_format, imported_at, "
+                    "imported_by, current, layout) VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+                    (drive.slug, str(path), sha, kind, now, actor, json.dumps(layout))).fetchone()[0]
+                try:
+                    for groups in parts:    # (a large extract's second half is still being read meanwhile)
+                        cur.executemany("INSERT INTO registry_bucket (extract_id, code, data) VALUES (?, ?, ?)",
+                                        ((eid, code, g if g.__class__ is str else "\n".join(g))
+                                         for code, g in groups.items()))
+                        groups.clear()
+                        if progress:
+                            progress(b.persons)
+                except ReadError as e:
+                    raise UserError(_(e.message).format(path=path, **e.params), path=path) from None
+                finally:
+                    if hasattr(parts, "close"):
+                        parts.close()       # a worker still reading is waited for, not left behind
+                if b.persons == 0:
+                    raise UserError(_("{path}: no row with a usable NIK; nothing was imported").format(path=path),
+                                    path=path)
+                cur.execute("UPDATE registry_extract SET rows = ?, persons = ?, skipped = ? WHERE id = ?",
+                            (b.rows, b.persons, sum(b.skipped.values()), eid))
+                cur.close()
+                ws.audit(actor, "registry.import", drive.slug,
+                         {"file": path.name, "sha256": sha, "extract_id": eid, "rows": b.rows,
+                          "persons": b.persons, "skipped": dict(b.skipped), "replaced_extract_id": old}, conn=conn)
+            bulk.checkpoint_in_background()
+        finally:
+            dbapi.execute("PRAGMA cache_size=-2000")
+            if bulk._thread is None:
+                bulk.finish()        # (failed: the connection's settings are restored)
+    rep = ExtractReport(file=path, extract_id=eid, replaced_extract_id=old, file_format=kind, rows=b.rows,
+                        persons=b.persons, skipped=dict(b.skipped), skipped_rows=b.skipped_rows,
+                        bad_birth_dates=b.bad_birth_dates)
+    del b
+    try:
+        if match:
+            rep.match = rematch(ws, drive.slug)
+    finally:
+        bulk.finish()
     return rep
 
 
-# ---------------------------------------------------------------- matching
+# ---------------------------------------------------------------- reading the stored extract
 
 
 @dataclass
@@ -289,11 +605,6 @@ def current_extract(conn, drive_slug: str) -> int | None:  # type: ignore[no-unt
                         {"d": drive_slug}).scalar()
 
 
-def _person(nik: str, name: str, bd: str, sex: str, status: str) -> mt.RegistryPerson:
-    return mt.RegistryPerson(nik=nik, name=name, name_key=dom.name_key(name),
-                             birth_date=date.fromisoformat(bd) if bd else None, sex=sex, status=status)
-
-
 _STATUS_RANK = ("printed", "cetak", "ktp", "rekam", "record")
 
 
@@ -303,6 +614,134 @@ def _better(a: mt.RegistryPerson, b: mt.RegistryPerson) -> mt.RegistryPerson:
         s = p.status.lower()
         return next((i for i, k in enumerate(_STATUS_RANK) if k in s), len(_STATUS_RANK))
     return a if rank(a) <= rank(b) else b
+
+
+class StoredExtract:
+    """Look-ups in a stored extract: persons by NIK, persons by birth date and sex."""
+
+    def __init__(self, dbapi: Any, extract_id: int) -> None:
+        self.dbapi = dbapi
+        self.extract_id = extract_id
+        row = dbapi.execute("SELECT layout FROM registry_extract WHERE id = ?", (extract_id,)).fetchone()
+        lay = json.loads(row[0]) if row and row[0] else {"delimiter": SEP, "columns": NORMAL_COLUMNS}
+        self.delimiter: str = lay["delimiter"]
+        cols = lay["columns"]
+        self._cols = (cols["nik"], cols["name"], cols["birth_date"], cols["sex"], cols.get("status"))
+        self._width = max(cols.values()) + 1
+        self._keys: dict[str, str] = {}      # name -> name key
+        # (birth date cell, sex cell) -> (birth date, sex, the codes of that birth date and sex)
+        self._births: dict[tuple[str, str], tuple[date | None, str, tuple[str, ...]]] = {}
+
+    def groups(self, codes: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """(code, lines) of the groups of ``codes``: the lines filed under the code, joined by newlines."""
+        codes = sorted(set(codes))
+        if not codes:
+            return iter(())
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS _want (v TEXT PRIMARY KEY)")
+            cur.execute("DELETE FROM _want")
+            cur.executemany("INSERT OR IGNORE INTO _want (v) VALUES (?)", ((c,) for c in codes))
+            found = cur.execute("SELECT b.code, b.data FROM registry_bucket b JOIN _want w ON w.v = b.code "
+                                "WHERE b.extract_id = ?", (self.extract_id,)).fetchall()
+            cur.execute("DELETE FROM _want")
+        finally:
+            cur.close()
+        return iter(found)
+
+    def fields(self, line: str) -> tuple[str, Any, Any, Any, Any] | None:
+        """(NIK, name, birth date, sex, status cells) of a line; None when its NIK is not usable."""
+        f = line.split(self.delimiter)
+        if len(f) < self._width:
+            f += [""] * (self._width - len(f))
+        i_nik, i_name, i_bd, i_sex, i_status = self._cols
+        nik = f[i_nik]
+        if len(nik) != 16 or not nik.isdigit():
+            nik, reason = read_nik(nik, f[i_name])
+            if reason:
+                return None
+        return nik, f[i_name], f[i_bd], f[i_sex], f[i_status] if i_status is not None else "recorded"
+
+    def _birth(self, bd: Any, sex: Any) -> tuple[date | None, str, tuple[str, ...]]:
+        key = (bd, sex)
+        hit = self._births.get(key)
+        if hit is None:
+            iso = _fast_birth(bd)
+            sx = _sex(sex)
+            hit = self._births[key] = (date.fromisoformat(iso) if iso else None, sx, _birth_codes(iso, sx))
+        return hit
+
+    def _person(self, nik: str, name: Any, birth: date | None, sex: str, status: Any) -> mt.RegistryPerson:
+        name = name.strip() if name.__class__ is str else dom.cell_text(name)
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = dom.name_key(name)
+        return mt.RegistryPerson(nik, name, key, birth, sex,
+                                 status.strip() if status.__class__ is str else dom.cell_text(status))
+
+    def person(self, nik: str, name: Any, bd: Any, sex: Any, status: Any) -> mt.RegistryPerson:
+        birth, sx, _codes = self._birth(bd, sex)
+        return self._person(nik, name, birth, sx, status)
+
+    def by_nik(self, niks: Iterable[str]) -> dict[str, mt.RegistryPerson]:
+        """The persons with these NIKs (of several rows with one NIK, the one further along)."""
+        wanted = {n for n in niks if len(n) == 16}
+        out: dict[str, mt.RegistryPerson] = {}
+        first = self._cols[0] == 0
+        d = self.delimiter
+        for code, data in self.groups(n[6:12] for n in wanted):
+            for line in data.split("\n"):
+                if first and line[16:17] == d and line[:16] not in wanted:   # a NIK as written, not wanted
+                    continue
+                f = self.fields(line)
+                if f is None or f[0] not in wanted or f[0][6:12] != code:   # (or a row filed under its birth date)
+                    continue
+                p = self.person(*f)
+                out[p.nik] = _better(out[p.nik], p) if p.nik in out else p
+        return out
+
+    def born(self, births: Iterable[tuple[date, str]]) -> list[mt.RegistryPerson]:
+        """The persons born on one of these dates with that sex or no sex (sex '' in ``births``: any sex)."""
+        births = set(births)
+        codes: set[str] = set()
+        for d, sex in births:
+            codes.update(_birth_codes(d.isoformat(), sex))
+        out: list[mt.RegistryPerson] = []
+        birth_of = self._birth
+        for code, data in self.groups(codes):
+            for line in data.split("\n"):
+                f = self.fields(line)
+                if f is None:
+                    continue
+                nik, name, bd, sex_cell, status = f
+                d, sex, extra = birth_of(bd, sex_cell)
+                if d is None:
+                    continue
+                # each row once: from the first of the groups it is filed under that is being read
+                own = nik[6:12]
+                if own in codes:
+                    if own != code:
+                        continue
+                elif next(c for c in extra if c in codes) != code:
+                    continue
+                if (d, sex) in births or (d, "") in births or (sex == "" and ((d, "L") in births
+                                                                            or (d, "P") in births)):
+                    out.append(self._person(nik, name, d, sex, status))
+        return out
+
+    def count_persons(self) -> int:
+        """The rows kept (each counted once, under its NIK's code)."""
+        n = 0
+        for (code, data) in self.dbapi.execute("SELECT code, data FROM registry_bucket WHERE extract_id = ?",
+                                               (self.extract_id,)):
+            for line in data.split("\n"):
+                f = self.fields(line)
+                if f is not None and f[0][6:12] == code:
+                    n += 1
+        return n
+
+
+# ---------------------------------------------------------------- matching
 
 
 def rematch(ws, drive_slug: str, *, schools: list[str] | None = None) -> MatchSummary:  # type: ignore[no-untyped-def]
@@ -318,53 +757,49 @@ def rematch(ws, drive_slug: str, *, schools: list[str] | None = None) -> MatchSu
         if schools:
             scope += " AND s.school_code IN ({})".format(",".join(f":s{i}" for i in range(len(schools))))
             params.update({f"s{i}": s for i, s in enumerate(schools)})
-        conn.execute(text(f"DELETE FROM registry_match WHERE drive_slug = :d AND student_id IN ({scope})"), params)
-        conn.execute(text(f"DELETE FROM registry_review WHERE drive_slug = :d AND student_id IN ({scope})"), params)
+        if schools:
+            conn.execute(text(f"DELETE FROM registry_match WHERE drive_slug = :d AND student_id IN ({scope})"),
+                         params)
+            conn.execute(text(f"DELETE FROM registry_review WHERE drive_slug = :d AND student_id IN ({scope})"),
+                         params)
+        else:    # every student of the drive (matches exist only for current students: the others' cascade away)
+            conn.execute(text("DELETE FROM registry_match WHERE drive_slug = :d"), params)
+            conn.execute(text("DELETE FROM registry_review WHERE drive_slug = :d"), params)
         if eid is None:
             return MatchSummary(extract_id=None)
+        dbapi = conn.connection.driver_connection
+        # (id, school, student key, NIK, name key, birth date, sex) of each student
         students = conn.execute(text(
             scope.replace("SELECT s.id", "SELECT s.id, s.school_code, s.student_key, s.nik, s.name_key, "
-                          "s.birth_date, s.sex")), params).all()
-        dbapi = conn.connection.driver_connection
-        cur = dbapi.cursor()
-        cur.execute("CREATE TEMP TABLE IF NOT EXISTS _want (v TEXT PRIMARY KEY)")
-        cur.execute("DELETE FROM _want")
-        cur.executemany("INSERT OR IGNORE INTO _want (v) VALUES (?)", [(s.nik,) for s in students if s.nik])
-        by_nik: dict[str, mt.RegistryPerson] = {}
-        for row in cur.execute("SELECT p.nik, p.name, p.birth_date, p.sex, p.status FROM registry_person p "
-                               "JOIN _want w ON w.v = p.nik WHERE p.extract_id = ?", (eid,)):
-            p = _person(*row)
-            by_nik[p.nik] = _better(by_nik[p.nik], p) if p.nik in by_nik else p
-        # candidates for students without a usable NIK: same birth date
-        cur.execute("DELETE FROM _want")
-        fallback_dates = {s.birth_date for s in students if not s.nik and s.birth_date}
-        cur.executemany("INSERT OR IGNORE INTO _want (v) VALUES (?)", [(d,) for d in fallback_dates])
-        persons: list[mt.RegistryPerson] = []
-        if fallback_dates:
-            for row in cur.execute("SELECT p.nik, p.name, p.birth_date, p.sex, p.status FROM registry_person p "
-                                   "WHERE p.extract_id = ? AND p.birth_date IN (SELECT v FROM _want)", (eid,)):
-                persons.append(_person(*row))
-        cur.execute("DELETE FROM _want")
+                          "s.birth_date, s.sex")), params).cursor.fetchall()
+        store = StoredExtract(dbapi, eid)
         # decisions apply to the person they name, so those persons must be known too
         dec_rows = conn.execute(text("SELECT school_code, student_key, decision, registry_nik FROM registry_decision "
                                      "WHERE drive_slug = :d"), {"d": drive_slug}).all()
-        ids = {(s.school_code, s.student_key): s.id for s in students}
         decisions: dict[int, mt.Decision] = {}
-        for school, key, kind, nik in dec_rows:
-            sid = ids.get((school, key))
-            if sid is not None:
-                decisions[sid] = mt.Decision(kind, nik)
-                if kind == "match" and nik and nik not in by_nik:
-                    row = cur.execute("SELECT nik, name, birth_date, sex, status FROM registry_person "
-                                      "WHERE extract_id = ? AND nik = ?", (eid, nik)).fetchone()
-                    if row:
-                        by_nik[nik] = _person(*row)
-        blocks = mt.blocks_by_birth(persons)
+        decided_niks: set[str] = set()
+        if dec_rows:
+            ids = {(s[1], s[2]): s[0] for s in students}
+            for school, key, kind, nik in dec_rows:
+                sid = ids.get((school, key))
+                if sid is not None:
+                    decisions[sid] = mt.Decision(kind, nik)
+                    if kind == "match" and nik:
+                        decided_niks.add(nik)
+        by_nik = store.by_nik({s[3] for s in students if s[3]} | decided_niks)
+        # candidates for students without a usable NIK: the same birth date (and sex)
+        births = {(date.fromisoformat(s[5]), s[6] if s[6] in ("L", "P") else "")
+                  for s in students if not s[3] and s[5]}
+        blocks = mt.blocks_by_birth(store.born(births))
+        fromiso = date.fromisoformat
+        # a student whose usable NIK is not on the extract, with no decision, is not found: no need to ask
         outcomes = mt.match_students(
-            (mt.StudentForMatch(s.id, s.nik, s.name_key, date.fromisoformat(s.birth_date) if s.birth_date else None,
-                                s.sex) for s in students),
+            [mt.StudentForMatch(sid, nik, key, fromiso(bd) if bd else None, sex)
+             for sid, _school, _key, nik, key, bd, sex in students
+             if not nik or nik in by_nik or sid in decisions],
             by_nik, blocks, decisions=decisions)
         summary = MatchSummary(extract_id=eid, students=len(students))
+        summary.not_found = len(students) - len(outcomes)
         matches, reviews = [], []
         for o in outcomes:
             if o.review:
@@ -385,6 +820,7 @@ def rematch(ws, drive_slug: str, *, schools: list[str] | None = None) -> MatchSu
                     summary.by_decision += 1
             else:
                 summary.not_found += 1
+        cur = dbapi.cursor()
         cur.executemany("INSERT INTO registry_match (student_id, drive_slug, extract_id, method, registry_nik, "
                         "registry_status, score, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", matches)
         cur.executemany("INSERT INTO registry_review (student_id, drive_slug, extract_id, reason, candidates, "

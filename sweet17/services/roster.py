@@ -18,10 +18,12 @@ schools are matched against the current registry extract (``sweet17.services.reg
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -146,6 +148,7 @@ FIELD_LABELS = {
 # ---------------------------------------------------------------- which school
 
 
+@functools.lru_cache(maxsize=4096)
 def _school_key(name: str) -> str:
     s = " ".join(name.upper().replace(".", " ").split())
     for short, long in (("SMAN ", "SMA NEGERI "), ("SMKN ", "SMK NEGERI "), ("MAN ", "MA NEGERI "),
@@ -196,17 +199,29 @@ def resolve_school(drive: Drive, source: RosterSource, explicit: str | None) -> 
 # ---------------------------------------------------------------- parsing the rows
 
 
+_MOJIBAKE_CELL = ("â€", "Ã", "Â")
+
+
 def _mojibake_findings(grid: list[list[Any]], layout: dom.Layout, start: int) -> dict[int, list[tuple[str, str, Finding]]]:
-    """Cells with mojibake ('â€“' for '–') in any column: (column label, value, finding) per row number."""
+    """Cells with mojibake ('â€“' for '–') in any column: (column label, value, finding) per row number.
+
+    Every marker is a non-ASCII character, which marshal writes as UTF-8 starting with byte C3: a row whose
+    marshalled bytes hold no C3 byte has no marker (one C-level call per row instead of a look at each cell;
+    rows marshal cannot write, e.g. with date cells, are looked at cell by cell).
+    """
+    import marshal
+
     out: dict[int, list[tuple[str, str, Finding]]] = {}
-    markers = ("â€", "Ã", "Â")
+    dumps = marshal.dumps
     for r in range(start, len(grid)):
         row = grid[r]
-        flat = str(row)
-        if "â€" not in flat and "Ã" not in flat and "Â" not in flat:
-            continue
+        try:
+            if b"\xc3" not in dumps(row):
+                continue
+        except ValueError:
+            pass
         for c, v in enumerate(row):
-            if v.__class__ is str and any(m in v for m in markers):
+            if v.__class__ is str and not v.isascii() and any(m in v for m in _MOJIBAKE_CELL):
                 fixed = dom.repair_mojibake(v)
                 if fixed != v:
                     label = layout.headers[c] if c < len(layout.headers) and layout.headers[c] else dom.column_letter(c)
@@ -260,13 +275,13 @@ def prepare_roster(path: Path, drive: Drive, *, fmt: str, column_map: Any, schoo
     code, note = resolve_school(drive, source, school)
     lay = source.layout
     grid = source.grid
-    parse = dom.parse_row
-    regency = drive.regency_code
+    parse = dom.RowParser(lay, as_of=as_of, drive_regency=drive.regency_code)
     records: list[dom.RosterRecord] = []
+    add = records.append
     for r in range(lay.data_start, len(grid)):
-        rec = parse(grid[r], lay, r + 1, as_of=as_of, drive_regency=regency)
+        rec = parse(grid[r], r + 1)
         if rec is not None:
-            records.append(rec)
+            add(rec)
     if not records:
         raise UserError(_("{path}: the header was found on row {row} but no student rows follow it").format(
             path=path, row=lay.header_row + 1), path=path)
@@ -275,17 +290,21 @@ def prepare_roster(path: Path, drive: Drive, *, fmt: str, column_map: Any, schoo
     findings = []
     labels = lay.labels
     sev: Counter[str] = Counter()
+    error = Severity.ERROR
     for rec in records:
         bd = rec.birth_date
+        fs = rec.findings
+        ld = rec.left_date
         students.append((rec.row, rec.key, rec.name, rec.name_key, rec.nisn, rec.nipd, rec.nik, rec.nik_status,
                          rec.no_kk, rec.sex, rec.birth_place, bd.isoformat() if bd else "", rec.birth_date_source,
-                         rec.rombel, 1 if rec.counted else 0, rec.left_reason,
-                         rec.left_date.isoformat() if rec.left_date else "", 1 if rec.blocking else 0))
-        raw = rec.raw
-        for f in rec.findings:
-            sev[f.severity] += 1
-            findings.append((rec.row, f.field, labels.get(f.field, ""), raw.get(f.field, ""), f.code, str(f.severity),
-                             f.message, _json_params(f.params) if f.params else "{}"))
+                         rec.rombel, 1 if rec.counted else 0, rec.left_reason, ld.isoformat() if ld else "",
+                         1 if fs and any(f.severity == error for f in fs) else 0))
+        if fs:
+            raw = rec.raw
+            for f in fs:
+                sev[f.severity] += 1
+                findings.append((rec.row, f.field, labels.get(f.field, ""), raw.get(f.field, ""), f.code,
+                                 str(f.severity), f.message, _json_params(f.params) if f.params else "{}"))
     for row_no, items in _mojibake_findings(grid, lay, lay.data_start).items():
         for label, value, f in items:
             sev[f.severity] += 1
@@ -297,17 +316,34 @@ def prepare_roster(path: Path, drive: Drive, *, fmt: str, column_map: Any, schoo
         errors=sev.get(Severity.ERROR, 0), warnings=sev.get(Severity.WARNING, 0), infos=sev.get(Severity.INFO, 0))
 
 
-def _prepare_in_worker(path: Path, drive: Drive, fmt: str, column_map: Any, school: str | None,
-                       as_of: date, lang: str) -> tuple[PreparedRoster | None, str, str]:
-    """``prepare_roster`` in a worker process: (prepared, sha256, '') or (None, '', error message)."""
-    from sweet17.i18n import set_language
-
-    set_language(lang)
+def _prepare(path: Path, drive: Drive, fmt: str, column_map: Any, school: str | None,
+             as_of: date) -> tuple[PreparedRoster | None, str, str]:
+    """``prepare_roster`` and the file's SHA-256: (prepared, sha256, '') or (None, '', the error message)."""
     try:
         return prepare_roster(path, drive, fmt=fmt, column_map=column_map, school=school, as_of=as_of), \
             file_sha256(path), ""
     except UserError as e:
         return None, "", str(e)
+
+
+_WORKER_JOB: tuple[Any, ...] = ()
+
+
+def _worker_init(drive: Drive, fmt: str, column_map: Any, school: str | None, as_of: date, lang: str) -> None:
+    """A worker process's setup: the import's parameters (sent once, not with every file), the user's language,
+    and Ctrl-C left to the main process (which stops the workers)."""
+    import signal
+
+    from sweet17.i18n import set_language
+
+    global _WORKER_JOB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_language(lang)
+    _WORKER_JOB = (drive, fmt, column_map, school, as_of)
+
+
+def _worker_prepare(path: Path) -> tuple[PreparedRoster | None, str, str]:
+    return _prepare(path, *_WORKER_JOB)
 
 
 # ---------------------------------------------------------------- storing
@@ -362,62 +398,173 @@ _STUDENT_COLS = ("id", "import_id", "drive_slug", "school_code", "row_number", "
 
 
 def store_roster(ws, drive_slug: str, prep: PreparedRoster, *, sha256: str, actor: str,  # type: ignore[no-untyped-def]
-                 now: str) -> tuple[int, int | None]:
-    """Replace the school's current roster (or leavers' list) with ``prep`` in one transaction.
+                 now: str, conn: Any = None) -> tuple[int, int | None]:
+    """Replace the school's current roster (or leavers' list) with ``prep`` in one transaction (on ``conn`` when
+    given, a connection outside any transaction).
 
     Returns (new import id, replaced import id or None)."""
+    if conn is None:
+        with ws.engine.connect() as c:
+            return store_roster(ws, drive_slug, prep, sha256=sha256, actor=actor, now=now, conn=c)
+    with conn.begin_nested() if conn.in_transaction() else conn.begin():
+        return _store(ws, conn, drive_slug, prep, sha256, actor, now)
+
+
+def _store(ws, conn, drive_slug: str, prep: PreparedRoster, sha256: str, actor: str,  # type: ignore[no-untyped-def]
+           now: str) -> tuple[int, int | None]:
     kind = "leavers" if prep.leavers else "roster"
     school_code = prep.school_code
-    with ws.engine.begin() as conn:
-        old = conn.execute(text(
-            "SELECT id FROM roster_import WHERE drive_slug = :d AND school_code = :s AND kind = :k AND current = 1"),
-            {"d": drive_slug, "s": school_code, "k": kind}).scalar()
-        keep_ids: dict[str, int] = {}
-        if old is not None:
-            keep_ids = {k: i for i, k in conn.execute(text(
-                "SELECT id, student_key FROM roster_student WHERE import_id = :i"), {"i": old}).all()}
-            conn.execute(text("DELETE FROM roster_finding WHERE import_id = :i"), {"i": old})
-            conn.execute(text("DELETE FROM roster_student WHERE import_id = :i"), {"i": old})
-            conn.execute(text("UPDATE roster_import SET current = 0, replaced_at = :t WHERE id = :i"),
-                         {"t": now, "i": old})
-        new_id = conn.execute(text(
-            "INSERT INTO roster_import (drive_slug, school_code, kind, file_name, file_sha256, file_format, sheet, "
-            "school_name, kecamatan, downloaded_at, imported_at, imported_by, rows, students, errors, warnings, "
-            "current) VALUES (:d, :s, :k, :fn, :h, :ff, :sh, :sn, :kec, :dl, :at, :by, :rows, :n, :e, :w, 1) "
-            "RETURNING id"),
-            {"d": drive_slug, "s": school_code, "k": kind, "fn": str(prep.path), "h": sha256, "ff": prep.file_format,
-             "sh": prep.sheet, "sn": prep.school_name, "kec": prep.kecamatan, "dl": prep.downloaded, "at": now,
-             "by": actor, "rows": prep.rows, "n": prep.counted, "e": prep.errors, "w": prep.warnings}).scalar_one()
-        used: set[int] = set()
-        rows = []
-        for st in prep.students:
-            sid = keep_ids.get(st[1])        # the same student keeps the id (never reused for another)
-            if sid is not None:
-                if sid in used:
-                    sid = None
-                else:
-                    used.add(sid)
-            rows.append((sid, new_id, drive_slug, school_code) + st)
+    if True:
         cur = conn.connection.driver_connection.cursor()
-        cur.executemany(f"INSERT INTO roster_student ({', '.join(_STUDENT_COLS)}) "
-                        f"VALUES ({', '.join('?' * len(_STUDENT_COLS))})", rows)
-        ids = dict(cur.execute("SELECT row_number, id FROM roster_student WHERE import_id = ?", (new_id,)).fetchall())
-        cur.executemany("INSERT INTO roster_finding (import_id, student_id, row_number, field, column_label, value, "
-                        "code, severity, message, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(new_id, ids.get(f[0])) + f for f in prep.findings])
-        cur.close()
+        try:
+            old = cur.execute("SELECT id FROM roster_import WHERE drive_slug = ? AND school_code = ? AND kind = ? "
+                              "AND current = 1", (drive_slug, school_code, kind)).fetchone()
+            old = old[0] if old else None
+            keep_ids: dict[str, int] = {}
+            if old is not None:
+                keep_ids = {k: i for i, k in cur.execute(
+                    "SELECT id, student_key FROM roster_student WHERE import_id = ?", (old,)).fetchall()}
+                cur.execute("DELETE FROM roster_finding WHERE import_id = ?", (old,))
+                cur.execute("DELETE FROM roster_student WHERE import_id = ?", (old,))
+                cur.execute("UPDATE roster_import SET current = 0, replaced_at = ? WHERE id = ?", (now, old))
+            new_id = cur.execute(
+                "INSERT INTO roster_import (drive_slug, school_code, kind, file_name, file_sha256, file_format, sheet, "
+                "school_name, kecamatan, downloaded_at, imported_at, imported_by, rows, students, errors, warnings, "
+                "current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                (drive_slug, school_code, kind, str(prep.path), sha256, prep.file_format, prep.sheet,
+                 prep.school_name, prep.kecamatan, prep.downloaded, now, actor, prep.rows, prep.counted, prep.errors,
+                 prep.warnings)).fetchone()[0]
+            used: set[int] = set()
+            rows = []
+            head = (new_id, drive_slug, school_code)
+            for st in prep.students:
+                sid = keep_ids.get(st[1]) if keep_ids else None   # the same student keeps the id (never reused)
+                if sid is not None:
+                    if sid in used:
+                        sid = None
+                    else:
+                        used.add(sid)
+                rows.append((sid, *head, *st))
+            cur.executemany(f"INSERT INTO roster_student ({', '.join(_STUDENT_COLS)}) "
+                            f"VALUES ({', '.join('?' * len(_STUDENT_COLS))})", rows)
+            if prep.findings:
+                ids = dict(cur.execute("SELECT row_number, id FROM roster_student WHERE import_id = ?",
+                                       (new_id,)).fetchall())
+                cur.executemany("INSERT INTO roster_finding (import_id, student_id, row_number, field, column_label, "
+                                "value, code, severity, message, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(new_id, ids.get(f[0]), *f) for f in prep.findings])
+        finally:
+            cur.close()
         ws.audit(actor, "roster.import", f"{drive_slug}/{school_code}",
                  {"file": prep.path.name, "sha256": sha256, "kind": kind, "students": prep.counted,
                   "import_id": new_id, "replaced_import_id": old}, conn=conn)
     return new_id, old
 
 
+# ---------------------------------------------------------------- bulk writes
+
+
+class BulkWrites:
+    """Settings for a connection that writes an import of many rows, and the checkpoint after it.
+
+    SQLite copies its write-ahead log into the database file ("checkpoint") whenever a commit leaves the log
+    over 1000 pages: a province's import then copies hundreds of megabytes, many times over, inside its
+    commits. A bulk import switches that off on its connection (``wal_autocheckpoint=0``) and, once
+    committed, runs one checkpoint in a thread — SQLite works without Python's lock, so the caller's next step
+    (matching) runs meanwhile on the other core — and ``finish()`` waits for it, so the work stays within the
+    command. Committed data is safe either way: the log is the database until it is copied.
+    """
+
+    def __init__(self, ws, dbapi: Any) -> None:  # type: ignore[no-untyped-def]
+        self.db_path = ws.db_path
+        self.dbapi = dbapi
+        self._thread: Any = None
+        self._restore = dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        dbapi.execute("PRAGMA wal_autocheckpoint=0")
+
+    def checkpoint_in_background(self) -> None:
+        """Restore the connection's settings and start copying the log into the database."""
+        import threading
+
+        self.dbapi.execute(f"PRAGMA wal_autocheckpoint={int(self._restore)}")
+        self._thread = threading.Thread(target=self._checkpoint, name="sweet17-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _checkpoint(self) -> None:
+        import sqlite3
+
+        try:
+            con = sqlite3.connect(self.db_path, timeout=10)
+            try:
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                con.close()
+        except sqlite3.Error:      # housekeeping only: the next commit's checkpoint does it otherwise
+            pass
+
+    def finish(self) -> None:
+        if self._thread is None:
+            self.dbapi.execute(f"PRAGMA wal_autocheckpoint={int(self._restore)}")
+        else:
+            self._thread.join()
+            self._thread = None
+
+
 # ---------------------------------------------------------------- the use case
 
-#: Imports of at least this many files and bytes read and check them in worker processes (one per core, at
-#: most 4); smaller ones are quicker in one process than the workers take to start.
-PARALLEL_MIN_FILES = 8
-PARALLEL_MIN_BYTES = 32 << 20
+#: Reading and checking a roster on one core takes about this long per byte of xlsx (calamine's parse is most of
+#: it); CSV and Excel 2003 XML are in the same range.
+SECONDS_PER_BYTE = 1 / 5_000_000
+#: What starting one worker process costs: a fork (Linux) almost nothing, a fresh interpreter (spawn: macOS,
+#: Windows) about half a second of a core.
+START_COST_S = {"fork": 0.02, "forkserver": 0.5, "spawn": 0.5}
+#: Worker processes are started only when the estimated work is at least this many times their start cost.
+START_COST_FACTOR = 10
+MIN_PARALLEL_WORK_S = 0.25
+MAX_WORKERS = 4
+#: Files queued ahead for each worker, so that it never waits while this process is busy storing or reading.
+QUEUED_PER_WORKER = 3
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def start_method() -> str:
+    """How worker processes start: ``fork`` on Linux (no new interpreter; workers never touch the parent's
+    database connections and leave with ``os._exit``), else ``spawn``. ``SWEET17_MP_START`` overrides."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    wanted = os.environ.get("SWEET17_MP_START", "")
+    if wanted in methods:
+        return wanted
+    return "fork" if sys.platform.startswith("linux") and "fork" in methods else "spawn"
+
+
+def plan_workers(files: Sequence[Path], method: str, cpus: int | None = None) -> int:
+    """How many worker processes should read and check ``files`` besides the main process (0: none).
+
+    The main process reads and checks files too whenever it has nothing to store, so with N usable CPUs at most
+    N - 1 workers are started, and only when the estimated work (from the files' sizes) is worth their start.
+    """
+    cpus = usable_cpus() if cpus is None else cpus
+    if cpus < 2 or len(files) < 2:
+        return 0
+    size = 0
+    for p in files:
+        try:
+            size += p.stat().st_size
+        except OSError:
+            pass
+    work = size * SECONDS_PER_BYTE
+    if work < max(MIN_PARALLEL_WORK_S, START_COST_FACTOR * START_COST_S.get(method, 0.5)):
+        return 0
+    return max(0, min(cpus - 1, MAX_WORKERS, len(files) - 1))
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -433,28 +580,87 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+Prepared = tuple[PreparedRoster | None, str, str]
+
+
 def _prepared_stream(files: list[Path], drive: Drive, fmt: str, column_map: Any, school: str | None, as_of: date,
-                     workers: int) -> Iterator[tuple[PreparedRoster | None, str, str]]:
-    """(prepared, sha256, error) per file, in file order; read and checked in ``workers`` processes when > 1."""
-    if workers <= 1:
+                     workers: int, method: str = "spawn") -> Iterator[Prepared]:
+    """(prepared, sha256, error) per file, in file order.
+
+    With ``workers`` > 0, worker processes take files from the front of the list (a few queued ahead each)
+    while this process takes files from the back whenever the next file to hand over is not ready yet: the
+    work is shared to the end, and a slow start of the workers costs nothing. A worker that dies (killed, out
+    of memory) only costs time: its files are read here. An unexpected error in a worker is raised here, as
+    without workers.
+    """
+    job = (drive, fmt, column_map, school, as_of)
+    if workers <= 0:
         for path in files:
-            try:
-                yield prepare_roster(path, drive, fmt=fmt, column_map=column_map, school=school,
-                                     as_of=as_of), file_sha256(path), ""
-            except UserError as e:
-                yield None, "", str(e)
+            yield _prepare(path, *job)
         return
+    import gc
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     from sweet17.i18n import current_language
 
-    ctx = multiprocessing.get_context("spawn")   # no fork of a process holding database connections
-    lang = current_language()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        n = len(files)
-        yield from pool.map(_prepare_in_worker, files, [drive] * n, [fmt] * n, [column_map] * n, [school] * n,
-                            [as_of] * n, [lang] * n, chunksize=1)
+    pending = deque(range(len(files)))
+    inflight: dict[int, Future[Prepared]] = {}
+    ready: dict[int, Prepared] = {}
+    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init,
+        initargs=(*job, current_language()))
+
+    def top_up() -> None:
+        while pool is not None and pending and len(inflight) < QUEUED_PER_WORKER * workers:
+            i = pending.popleft()
+            inflight[i] = pool.submit(_worker_prepare, files[i])
+
+    def collect(i: int) -> None:
+        nonlocal pool
+        fut = inflight.pop(i, None)
+        if fut is None:           # (put back for this process by a broken pool just before)
+            return
+        try:
+            ready[i] = fut.result()
+        except BrokenProcessPool:        # a worker died: read its files and the queued ones here
+            pending.extendleft(sorted(inflight, reverse=True))
+            pending.appendleft(i)
+            inflight.clear()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = None
+        top_up()
+
+    try:
+        frozen = method == "fork"
+        if frozen:   # nothing inherited by a forked worker is ever collected (and finalised) there
+            gc.freeze()
+        try:
+            top_up()     # the workers start here
+        finally:
+            if frozen:
+                gc.unfreeze()
+        for k in range(len(files)):
+            while k not in ready:
+                for i in [i for i, f in inflight.items() if f.done()]:
+                    collect(i)
+                if k in ready:
+                    break
+                if k not in inflight:                 # not given to a worker: read it here
+                    pending.remove(k)
+                    ready[k] = _prepare(files[k], *job)
+                elif pending:                         # the worker is still at it: take a file from the back
+                    j = pending.pop()
+                    ready[j] = _prepare(files[j], *job)
+                else:
+                    wait(list(inflight.values()), return_when=FIRST_COMPLETED)
+            yield ready.pop(k)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def import_rosters(ws, paths: Sequence[Path] | None = None, *, school: str | None = None, fmt: str = "auto",  # type: ignore[no-untyped-def]
@@ -464,7 +670,10 @@ def import_rosters(ws, paths: Sequence[Path] | None = None, *, school: str | Non
     """Import roster files (or folders of them) into the current drive. See the module docstring.
 
     With no ``paths``, the roster file of each school listed in the drive file is imported.
-    ``workers``: processes reading and checking files (default: one per core for 8 files or more).
+    ``workers``: processes reading and checking files besides this one (default: ``plan_workers``).
+    Each school is stored in its own transaction; the last one of the call is made durable on disk (SQLite
+    ``synchronous=FULL``), which also makes the earlier ones of the call durable: they are committed with
+    ``synchronous=NORMAL``, atomic but not flushed one by one.
     """
     from sweet17.services.drives import current_drive
     from sweet17.services.workspace import now_utc
@@ -493,39 +702,63 @@ def import_rosters(ws, paths: Sequence[Path] | None = None, *, school: str | Non
             raise UserError(_("No spreadsheet or CSV files in {paths}").format(paths=", ".join(map(str, paths))))
     actor = actor or current_actor()
     as_of = today or date.today()
-    if workers is None:
-        big = len(files) >= PARALLEL_MIN_FILES and sum(p.stat().st_size for p in files if p.is_file()) >= PARALLEL_MIN_BYTES
-        workers = min(os.cpu_count() or 1, 4) if big else 1
+    method = start_method()
+    workers = plan_workers(files, method) if workers is None else max(0, min(workers, len(files)))
     report = ImportReport()
     touched: set[str] = set()
-    stream = _prepared_stream(files, drive, fmt, column_map, school, as_of, min(workers, len(files)))
-    for n, (path, (prep, sha, error)) in enumerate(zip(files, stream, strict=True), 1):
-        if progress:
-            progress(path, n, len(files))
-        res = FileResult(path=path, ok=False)
-        if prep is None:
-            res.error = error
-            report.files.append(res)
-            continue
+    stream = _prepared_stream(files, drive, fmt, column_map, school, as_of, workers, method)
+    with ws.engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        batch = len(files) > 1
+        bulk = BulkWrites(ws, dbapi) if batch else None
+        if batch:
+            dbapi.execute("PRAGMA synchronous=NORMAL")
         try:
-            import_id, old = store_roster(ws, drive.slug, prep, sha256=sha, actor=actor, now=now_utc())
-        except UserError as e:
-            res.error = str(e)
-            report.files.append(res)
-            continue
-        res.ok = True
-        res.school_code, res.school_name = prep.school_code, drive.school(prep.school_code).name
-        res.kind = "leavers" if prep.leavers else "roster"
-        res.file_format, res.sheet, res.note = prep.file_format, prep.sheet, prep.note
-        res.import_id, res.replaced_import_id = import_id, old
-        res.rows, res.students = len(prep.students), prep.counted
-        res.errors, res.warnings, res.infos = prep.errors, prep.warnings, prep.infos
-        report.files.append(res)
-        touched.add(prep.school_code)
-    if match and touched:
-        from sweet17.services.registry import rematch
+            for n, (path, (prep, sha, error)) in enumerate(zip(files, stream, strict=True), 1):
+                if progress:
+                    progress(path, n, len(files))
+                res = FileResult(path=path, ok=False)
+                if prep is None:
+                    res.error = error
+                    report.files.append(res)
+                    continue
+                try:
+                    import_id, old = store_roster(ws, drive.slug, prep, sha256=sha, actor=actor, now=now_utc(),
+                                                  conn=conn)
+                except UserError as e:
+                    res.error = str(e)
+                    report.files.append(res)
+                    continue
+                res.ok = True
+                res.school_code, res.school_name = prep.school_code, drive.school(prep.school_code).name
+                res.kind = "leavers" if prep.leavers else "roster"
+                res.file_format, res.sheet, res.note = prep.file_format, prep.sheet, prep.note
+                res.import_id, res.replaced_import_id = import_id, old
+                res.rows, res.students = len(prep.students), prep.counted
+                res.errors, res.warnings, res.infos = prep.errors, prep.warnings, prep.infos
+                report.files.append(res)
+                touched.add(prep.school_code)
+        finally:
+            if batch:
+                dbapi.execute("PRAGMA synchronous=FULL")
+        if batch:
+            # one record of the whole call (which files failed and why), committed durably: with it every
+            # school stored above is on disk too
+            with conn.begin():
+                ws.audit(actor, "roster.import.batch", drive.slug,
+                         {"files": len(files), "imported": len(report.files) - len(report.failed),
+                          "failed": [{"file": f.path.name, "error": f.error} for f in report.failed],
+                          "workers": workers}, conn=conn)
+        if bulk is not None:
+            bulk.checkpoint_in_background()
+    try:
+        if match and touched:
+            from sweet17.services.registry import rematch
 
-        report.match = rematch(ws, drive.slug, schools=sorted(touched))
+            report.match = rematch(ws, drive.slug, schools=sorted(touched))
+    finally:
+        if bulk is not None:
+            bulk.finish()
     return report
 
 
@@ -557,11 +790,36 @@ def leaver_keys(conn, drive_slug: str) -> set[tuple[str, str]]:  # type: ignore[
     return out
 
 
-def cross_school(conn, drive_slug: str) -> dict[int, list[Finding]]:  # type: ignore[no-untyped-def]
+_CURRENT = ("FROM roster_student s JOIN roster_import i ON i.id = s.import_id WHERE s.drive_slug = :d "
+            "AND i.current = 1 AND i.kind = 'roster' AND s.counted = 1")
+
+
+def cross_school(conn, drive_slug: str,  # type: ignore[no-untyped-def]
+                 students: Iterable[tuple[int, str, int, str, str, str]] | None = None) -> dict[int, list[Finding]]:
+    """Findings for students listed at more than one school (``sweet17.domain.roster.cross_school_findings``).
+
+    Only the students sharing a NIK or NISN with a student of another school are looked at: found in SQL, or,
+    when the caller has read them already, among ``students`` (id, school, row, NIK, NISN, name key of every
+    counted student on the current rosters)."""
+    if students is not None:
+        students = list(students)
+        nik_at: dict[str, str] = {}
+        nisn_at: dict[str, str] = {}
+        niks: set[str] = set()
+        nisns: set[str] = set()
+        for _sid, school, _row, nik, nisn, _key in students:
+            if nik and nik_at.setdefault(nik, school) != school:
+                niks.add(nik)
+            if nisn and nisn_at.setdefault(nisn, school) != school:
+                nisns.add(nisn)
+        return dom.cross_school_findings(dom.RosterEntry(*r) for r in students
+                                         if (r[3] and r[3] in niks) or (r[4] and r[4] in nisns))
     rows = conn.execute(text(
-        "SELECT s.id, s.school_code, s.row_number, s.nik, s.nisn, s.name_key FROM roster_student s "
-        "JOIN roster_import i ON i.id = s.import_id WHERE s.drive_slug = :d AND i.current = 1 "
-        "AND i.kind = 'roster' AND s.counted = 1 AND (s.nik != '' OR s.nisn != '')"), {"d": drive_slug}).all()
+        f"SELECT s.id, s.school_code, s.row_number, s.nik, s.nisn, s.name_key {_CURRENT} AND ("
+        f"(s.nik != '' AND s.nik IN (SELECT s.nik {_CURRENT} AND s.nik != '' GROUP BY s.nik "
+        f"HAVING COUNT(DISTINCT s.school_code) > 1)) OR "
+        f"(s.nisn != '' AND s.nisn IN (SELECT s.nisn {_CURRENT} AND s.nisn != '' GROUP BY s.nisn "
+        f"HAVING COUNT(DISTINCT s.school_code) > 1))) ORDER BY s.id"), {"d": drive_slug}).all()
     return dom.cross_school_findings(dom.RosterEntry(*r) for r in rows)
 
 

@@ -1,9 +1,9 @@
 """Rosters, their import history and findings; the registry extract, matches, reviews and decisions
-(see migration 2)."""
+(see migrations 2 and 8)."""
 
 from __future__ import annotations
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -42,7 +42,7 @@ class RosterStudentRow(SQLModel, table=True):
     name_key: str
     nisn: str = ""
     nipd: str = ""
-    nik: str = Field(default="", index=True)   # usable NIK, '' when missing or unusable
+    nik: str = ""                      # usable NIK, '' when missing or unusable
     nik_status: str = "ok"
     no_kk: str = ""
     sex: str = ""
@@ -85,17 +85,19 @@ class RegistryExtractRow(SQLModel, table=True):
     skipped: int = 0
     current: bool = True
     replaced_at: str | None = None
+    layout: str = ""                   # JSON: the field delimiter and the column of each field in the lines
 
 
-class RegistryPersonRow(SQLModel, table=True):
-    __tablename__ = "registry_person"
+class RegistryBucketRow(SQLModel, table=True):
+    """The extract's rows whose NIK (or birth date and sex) has one birth code (NIK digits 7-12), one per line;
+    a code may have several rows (an extract read in parts). See migration 8."""
+
+    __tablename__ = "registry_bucket"
+    __table_args__ = (Index("ix_registry_bucket_code", "extract_id", "code"),)
     id: int | None = Field(default=None, primary_key=True)
     extract_id: int = Field(foreign_key="registry_extract.id", ondelete="CASCADE")
-    nik: str = Field(index=True)
-    name: str
-    birth_date: str = ""
-    sex: str = ""
-    status: str = ""
+    code: str
+    data: str
 
 
 class RegistryMatchRow(SQLModel, table=True):
