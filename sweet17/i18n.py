@@ -54,7 +54,7 @@ def compile_catalogs(langs: tuple[str, ...] = ("id",)) -> list[Path]:
                     merged.add(msg.id, msg.string, context=msg.context)
         target = _mo_path(lang)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".mo.tmp")
+        tmp = target.with_suffix(f".mo.{os.getpid()}.tmp")  # one per process: test workers compile at once
         with tmp.open("wb") as fh:
             write_mo(fh, merged)
         os.replace(tmp, target)
