@@ -68,6 +68,30 @@ def laptop(tmp_path: Path, hub, served):
     ws.close()
 
 
+def hand_over(ws, nik: str, name: str, *, school: str = "SMAN1PRG", relation: str = "parent",  # type: ignore[no-untyped-def]
+              uid: str | None = None) -> str:
+    """One card hand-over made by the production desk (``services.delivery.DeliveryDesk``: the confirmation
+    captured from a fake signature pad and sealed to the hub's key, the record written in one transaction),
+    without a card reader or a drive folder; returns the delivery id."""
+    import uuid
+    from types import SimpleNamespace
+
+    from fakes_devices import FakeDevice
+
+    from sweet17.adapters.devices.base import Modality
+    from sweet17.services.delivery import Candidate, CardCheck, DeliveryDesk
+
+    sch = SimpleNamespace(code=school)
+    drive = SimpleNamespace(slug="balangan-2026", schools=[sch], school=lambda code: sch)
+    desk = DeliveryDesk(ws, SimpleNamespace(drive=drive), school, operator="antar1",
+                        devices={"Signature": FakeDevice(Modality.SIGNATURE, "pad-1")})
+    uid = uid or "04" + uuid.uuid4().hex[:12].upper()
+    cand = Candidate(nik, "", name, school, "XII IPA 1", "2026-11-15", "6311A" + uid[-7:], uid)
+    did = str(uuid.uuid4())
+    desk.hand_over(cand, CardCheck(uid, True), "Hj. Siti Aisyah", relation, desk.confirm("signature", did), did)
+    return did
+
+
 def fast_retry(attempts: int = 4):  # type: ignore[no-untyped-def]
     from sweet17.services.sync.client import RetryPolicy
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from recording_factory import make_many, make_recording
-from sync_fixtures import indonesian  # noqa: F401  (fixture)
+from sync_fixtures import hand_over, indonesian  # noqa: F401  (fixture)
 
 
 def _wait(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -97,6 +97,33 @@ def test_office_and_field_commands(cli, tmp_path, monkeypatch):
             nik = c.execute(text("SELECT nik FROM recording WHERE id = :i"), {"i": flagged}).scalar()
         code, out, err = cli("hub", "status", nik, "--data", data, "--json")
         assert code == 0 and json.loads(out)["recordings"][0]["via"] == "bundle"
+        # the card is handed over at the school; the next sync carries the hand-over to the hub
+        did = hand_over(w2, nik, "SISWA UJI")
+        code, out, err = cli("--workspace", ws, "sync", "--json")
+        assert code == 0, err
+        res = json.loads(out)
+        assert (res["deliveries"], res["deliveries_sent"], res["refused"]) == (1, 1, [])
+        code, out, err = cli("hub", "status", nik, "--data", data, "--json")
+        st = json.loads(out)
+        assert st["recordings"][0]["status"] == "delivered" and st["deliveries"][0]["delivery_id"] == did
+        code, out, err = cli("hub", "status", nik, "--data", data)
+        assert code == 0 and "Hj. Siti Aisyah" in out and did in out, err
+        # the public status page of `sweet17 hub serve`: NIK and birth date, nothing else, rate-limited
+        with httpx.Client(base_url=url, timeout=5) as http:
+            assert http.get("/status").status_code == 200
+            found = http.post("/v1/public/status", json={"nik": nik, "birth_date": "17-08-2009"}).json()
+            assert found["found"] and found["status"] == "delivered"
+            page = http.post("/status", data={"nik": nik, "birth_date": "2009-08-17"})
+            assert page.status_code == 200 and "SISWA UJI" not in page.text and nik not in page.text
+            wrong = http.post("/v1/public/status", json={"nik": nik, "birth_date": "2009-08-18"}).json()
+            assert wrong["found"] is False
+            assert [http.post("/v1/public/status", json={"nik": nik, "birth_date": "2009-08-17"}).status_code
+                    for _ in range(3)] == [200, 200, 429]          # five lookups of one NIK an hour
+            other = "6311064502090001"
+            codes = [http.post("/v1/public/status", json={"nik": other, "birth_date": "2009-08-17"}).status_code
+                     for _ in range(5)]
+            assert codes == [200, 200, 200, 200, 429]               # ten checks from one address in 10 minutes
+            assert int(http.post("/status", data={"nik": other, "birth_date": "x"}).headers["retry-after"]) > 0
         code, out, err = cli("hub", "status", "123", "--data", data)
         assert code == 2 and "bukan NIK" in err
         code, out, err = cli("hub", "export-nist", "--data", data, "--out", tmp_path / "nist", "--json")

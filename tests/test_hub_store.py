@@ -14,7 +14,7 @@ from sweet17.errors import UserError
 
 TABLES = {"hub_meta", "laptop", "access_log", "request_nonce", "hub_recording", "upload_part", "payload",
           "status_event", "nik_claim", "nik_flag", "bundle_import", "central_import", "export_batch",
-          schema.TABLE}
+          "hub_delivery", schema.TABLE}
 
 
 def test_schema_is_versioned_and_upgrades_are_idempotent(hub_db, tmp_path):
@@ -27,6 +27,25 @@ def test_schema_is_versioned_and_upgrades_are_idempotent(hub_db, tmp_path):
         assert set(inspect(store.engine).get_table_names()) == TABLES
         cols = {c["name"] for c in inspect(store.engine).get_columns("hub_recording")}
         assert {"recording_id", "manifest_sha256", "received_bytes", "receipt", "superseded_by"} <= cols
+        cols = {c["name"] for c in inspect(store.engine).get_columns("hub_delivery")}
+        assert {"delivery_id", "manifest_sha256", "nik", "sealed", "verified", "receipt"} <= cols
+    finally:
+        store.close()
+
+
+def test_a_hub_of_the_first_version_upgrades_in_place(hub_db):
+    """A hub database made before card hand-overs (version 1) gains the table, and keeps its rows."""
+    from sqlalchemy import text
+
+    store = open_store(hub_db, migrate=False)
+    try:
+        assert schema.upgrade(store, target=1) == [1]
+        with store.begin() as c:
+            c.execute(text("INSERT INTO hub_meta (key, value) VALUES ('hub_id', 'hub-lama')"))
+        assert "hub_delivery" not in inspect(store.engine).get_table_names()
+        assert schema.upgrade(store) == [2]
+        assert "hub_delivery" in inspect(store.engine).get_table_names()
+        assert store.scalar("SELECT value FROM hub_meta WHERE key = 'hub_id'") == "hub-lama"
     finally:
         store.close()
 

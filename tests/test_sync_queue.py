@@ -169,3 +169,49 @@ def test_approve_all_includes_flagged_after_review(ws):
     assert sorted(res.decided) == sorted(clean + [forced])
     with pytest.raises(UserError):
         Q.approve(ws, [], "spv.rahmah")
+
+
+@pytest.fixture
+def world(tmp_path, ws):
+    """The reports' small drive (rosters, registry, plan) in the supervisor's workspace."""
+    from reports_world import build_world
+
+    return build_world(ws, tmp_path)
+
+
+def _called(ws, school: str = "B") -> list[str]:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from reports_world import SLUG
+
+    from sweet17.services.eligibility import call_list
+
+    return [s.name for s in call_list(ws, SLUG, school, date(2026, 11, 20))]
+
+
+def test_a_rejected_recording_sends_the_student_back_to_the_next_visit(ws, world):
+    from reports_world import BY_KEY, SLUG
+
+    b2 = BY_KEY["B2"]
+    ref = f"roster:{world.student_ids['B2']}"          # what a recording session writes (session.daylist)
+    assert b2.name in _called(ws)
+    rid = make_recording(ws, i=77, nik=b2.nik, name=b2.name, school="B", drive=SLUG, student_ref=ref)
+    assert b2.name not in _called(ws) and ref in Q.recorded_student_refs(ws, SLUG, "B")
+    Q.reject(ws, [rid], "spv.rahmah", "foto buram")
+    assert b2.name in _called(ws) and ref not in Q.recorded_student_refs(ws, SLUG, "B")
+    # recorded again at the next visit: off the list again, the rejected one stays rejected
+    make_recording(ws, i=78, nik=b2.nik, name=b2.name, school="B", drive=SLUG, student_ref=ref)
+    assert b2.name not in _called(ws)
+
+
+def test_a_student_recorded_with_a_corrected_nik_and_nisn_leaves_the_list(ws, world):
+    from recording_factory import synthetic_nik
+    from reports_world import BY_KEY, SLUG
+
+    b2 = BY_KEY["B2"]
+    # NIK and NISN corrected at the desk (the roster had them wrong): only the roster reference links them
+    rid = make_recording(ws, i=79, nik=synthetic_nik(79), name=b2.name, school="B", drive=SLUG,
+                         student_ref=f"roster:{world.student_ids['B2']}")
+    assert b2.name not in _called(ws)
+    Q.reject(ws, [rid], "spv.rahmah", "wajah tidak jelas")
+    assert b2.name in _called(ws)

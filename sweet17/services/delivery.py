@@ -325,41 +325,67 @@ class DeliveryDesk:
 
 # ------------------------------------------------------------------------------- for the sync
 
-def pending_deliveries(ws, limit: int | None = None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Hand-overs not yet acknowledged by the hub, oldest first, as the sync sends them.
+_SYNC_COLUMNS = ("id", "drive_slug", "school_code", "nik", "nisn", "name", "card_uid", "card_serial", "uid_checked",
+                 "receiver_name", "receiver_relation", "confirmation", "confirmation_sha256", "confirmation_quality",
+                 "confirmation_device", "confirmation_sealed", "operator", "delivered_at", "synced_at")
+_SYNC_KEYS = ("id", "drive", *_SYNC_COLUMNS[2:])
 
-    Keys: id, drive, school_code, nik, nisn, name, card_uid, card_serial, uid_checked, receiver_name,
-    receiver_relation, confirmation, confirmation_sha256, confirmation_quality, confirmation_device,
-    confirmation_sealed (bytes, sealed to the hub's key with aad ``delivery:<id>``), operator, delivered_at.
-    """
-    sql = ("SELECT id, drive_slug, school_code, nik, nisn, name, card_uid, card_serial, uid_checked, receiver_name, "
-           "receiver_relation, confirmation, confirmation_sha256, confirmation_quality, confirmation_device, "
-           "confirmation_sealed, operator, delivered_at FROM delivery WHERE synced_at IS NULL ORDER BY delivered_at, id")
+
+def _sync_rows(conn: Any, where: str, params: Mapping[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+    sql = f"SELECT {', '.join(_SYNC_COLUMNS)} FROM delivery WHERE {where} ORDER BY delivered_at, id"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    keys = ("id", "drive", "school_code", "nik", "nisn", "name", "card_uid", "card_serial", "uid_checked",
-            "receiver_name", "receiver_relation", "confirmation", "confirmation_sha256", "confirmation_quality",
-            "confirmation_device", "confirmation_sealed", "operator", "delivered_at")
-    with ws.engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
     out = []
-    for r in rows:
-        d = dict(zip(keys, r, strict=True))
+    for r in conn.execute(text(sql), dict(params)).all():
+        d = dict(zip(_SYNC_KEYS, r, strict=True))
         d["uid_checked"] = bool(d["uid_checked"])
         d["confirmation_sealed"] = bytes(d["confirmation_sealed"])
         out.append(d)
     return out
 
 
-def mark_deliveries_synced(ws, receipts: Mapping[str, str], at: str | None = None) -> int:  # type: ignore[no-untyped-def]
-    """Record the hub's receipts (delivery id -> receipt text) in one transaction; returns how many were marked."""
+def pending_deliveries(ws, limit: int | None = None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Hand-overs not yet acknowledged by the hub, oldest first, as the sync sends them.
+
+    Keys: id, drive, school_code, nik, nisn, name, card_uid, card_serial, uid_checked, receiver_name,
+    receiver_relation, confirmation, confirmation_sha256, confirmation_quality, confirmation_device,
+    confirmation_sealed (bytes, sealed to the hub's key with aad ``delivery:<id>``), operator, delivered_at,
+    synced_at (None).
+    """
+    with ws.engine.connect() as conn:
+        return _sync_rows(conn, "synced_at IS NULL", {}, limit)
+
+
+def deliveries_by_id(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The hand-overs with these ids, synced or not (the keys of ``pending_deliveries``), by id."""
+    out: dict[str, dict[str, Any]] = {}
+    wanted = list(dict.fromkeys(ids))
+    for i in range(0, len(wanted), 500):
+        part = wanted[i:i + 500]
+        marks = ", ".join(f":d{j}" for j in range(len(part)))
+        for d in _sync_rows(conn, f"id IN ({marks})", {f"d{j}": did for j, did in enumerate(part)}):
+            out[d["id"]] = d
+    return out
+
+
+def mark_deliveries_synced(ws, receipts: Mapping[str, str], at: str | None = None,  # type: ignore[no-untyped-def]
+                           conn: Any = None) -> int:
+    """Record the hub's receipts (delivery id -> receipt text) in one transaction (``conn``'s, when given);
+    returns how many were newly marked (a hand-over already marked keeps its first receipt)."""
     from sweet17.services.workspace import now_utc
 
     at = at or now_utc()
-    n = 0
-    with ws.engine.begin() as conn:
+
+    def mark(c: Any) -> int:
+        n = 0
         for did, receipt in receipts.items():
-            n += conn.execute(text("UPDATE delivery SET synced_at = :at, hub_receipt = :r WHERE id = :id "
-                                   "AND synced_at IS NULL"), {"at": at, "r": receipt, "id": did}).rowcount
-        ws.audit("system", "card.deliveries_synced", "", {"count": n}, conn=conn)
-    return n
+            n += c.execute(text("UPDATE delivery SET synced_at = :at, hub_receipt = :r WHERE id = :id "
+                                "AND synced_at IS NULL"), {"at": at, "r": receipt, "id": did}).rowcount
+        if n:
+            ws.audit("system", "card.deliveries_synced", "", {"count": n}, conn=c)
+        return n
+
+    if conn is not None:
+        return mark(conn)
+    with ws.engine.begin() as c:
+        return mark(c)

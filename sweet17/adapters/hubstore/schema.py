@@ -157,8 +157,40 @@ V1_EXTRA = {
                    "ALTER TABLE upload_part ALTER COLUMN data SET STORAGE EXTERNAL"],
 }
 
+# Card hand-overs (KTPku Datang) sent by the laptops: the signed record, the sealed confirmation
+# and the hub's signed receipt; one row per delivery id.
+V2 = """
+CREATE TABLE hub_delivery (
+    delivery_id TEXT PRIMARY KEY,
+    laptop_id TEXT NOT NULL REFERENCES laptop (laptop_id),
+    manifest TEXT NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    drive TEXT NOT NULL,
+    school_code TEXT NOT NULL,
+    nik TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    sealed {BLOB} NOT NULL,
+    sealed_sha256 TEXT NOT NULL,
+    sealed_size {BIGINT} NOT NULL,
+    verified INTEGER NOT NULL DEFAULT 0,
+    problem TEXT NOT NULL DEFAULT '',
+    via TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    receipt TEXT NOT NULL,
+    receipt_signature TEXT NOT NULL
+);
+CREATE INDEX ix_hub_delivery_nik ON hub_delivery (nik);
+CREATE INDEX ix_hub_delivery_laptop ON hub_delivery (laptop_id)
+"""
+
+V2_EXTRA = {
+    "postgresql": ["ALTER TABLE hub_delivery ALTER COLUMN sealed SET STORAGE EXTERNAL"],
+}
+
 MIGRATIONS: list[tuple[int, str, str, dict[str, list[str]]]] = [
     (1, "intake", V1, V1_EXTRA),
+    (2, "deliveries", V2, V2_EXTRA),
 ]
 
 

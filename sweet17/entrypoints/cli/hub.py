@@ -199,6 +199,10 @@ def register(app: typer.Typer) -> None:
                         "{receipts}: import them on the laptop with sweet17 sync import-receipts.").format(
             n=res["recordings"], new=res["imported"], already=res["already"], receipts=res["receipts"]),
             highlight=False, soft_wrap=True)
+        if res["deliveries"]:
+            console.print(_("{n} card hand-overs in the bundle: {new} new, {already} already held.").format(
+                n=res["deliveries"], new=res["deliveries_imported"], already=res["deliveries_already"]),
+                highlight=False, soft_wrap=True)
 
     @sub.command("status", help=_("Everything the hub knows about a NIK: recordings, statuses, duplicate flags."))
     def status(nik: str = typer.Argument(..., help=_("The NIK (16 digits).")),
@@ -214,10 +218,11 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(res)
             return
+        from sweet17.entrypoints.cli.queue import _local
+        from sweet17.services.delivery import RELATIONS
+
         if not res["recordings"]:
             console.print(_("The hub holds no recording for NIK {nik}.").format(nik=res["nik"]), highlight=False)
-            return
-        from sweet17.entrypoints.cli.queue import _local
 
         for r in res["recordings"]:
             label = _(P.HUB_STATUS_LABELS.get(r["status"], r["status"]))
@@ -237,6 +242,14 @@ def register(app: typer.Typer) -> None:
             state = _("resolved, kept {id}").format(id=f["kept_recording_id"]) if f["resolved_at"] else _("open")
             console.print(_("Duplicate flag: {a} and {b} ({state})").format(a=f["recording_id"], b=f["other_recording_id"],
                                                                            state=state), highlight=False, soft_wrap=True)
+        for d in res["deliveries"]:
+            console.print(_("Card handed over on {at} at school {school} to {receiver} ({relation}), card {serial}; "
+                            "laptop {laptop}, hand-over {id}").format(
+                at=_local(d["delivered_at"]), school=d["school_code"], receiver=d["receiver_name"],
+                relation=_(RELATIONS.get(d["receiver_relation"], d["receiver_relation"])), serial=d["card_serial"] or d["card_uid"] or "-",
+                laptop=d["laptop_name"] or d["laptop_id"], id=d["delivery_id"]), highlight=False, soft_wrap=True)
+            if d["problem"]:
+                console.print("   " + _("problem: {p}").format(p=d["problem"]), style="red", highlight=False)
 
     @sub.command("duplicates", help=_("NIKs recorded twice (two laptops or two schools), waiting for a person to "
                                       "keep one."))

@@ -61,20 +61,30 @@ def _report(res, json_out: bool) -> None:  # type: ignore[no-untyped-def]
         return
     if res.mode == "bundle":
         if not res.file:
-            console.print(_("Nothing to send: no approved recording is waiting for a receipt."))
+            console.print(_("Nothing to send: no approved recording and no card hand-over is waiting for a receipt."))
             return
-        console.print(_("Bundle {file} written: {n} recordings, {mb:.1f} MB. Take it to the office (sweet17 hub "
-                        "import-bundle), then import the receipts file it gives back (sweet17 sync import-receipts)."
-                        ).format(file=res.file, n=res.sent, mb=res.bytes_sent / 1e6), highlight=False, soft_wrap=True)
+        console.print(_("Bundle {file} written: {n} recordings, {d} card hand-overs, {mb:.1f} MB. Take it to the "
+                        "office (sweet17 hub import-bundle), then import the receipts file it gives back (sweet17 "
+                        "sync import-receipts).").format(file=res.file, n=res.sent, d=res.deliveries_sent,
+                                                         mb=res.bytes_sent / 1e6), highlight=False, soft_wrap=True)
     else:
+        refused = sum(1 for r in res.refused if r.get("kind", "recording") == "recording")
         console.print(_("{sent} recordings sent, {already} already at the hub, {refused} refused; {mb:.1f} MB sent. "
                         "{statuses} status updates, {acked} recordings acknowledged, {purged} payloads deleted after "
-                        "retention.").format(sent=res.sent, already=res.already, refused=len(res.refused),
+                        "retention.").format(sent=res.sent, already=res.already, refused=refused,
                                              mb=res.bytes_sent / 1e6, statuses=res.statuses, acked=res.acknowledged,
                                              purged=res.purged), highlight=False, soft_wrap=True)
+        if res.deliveries:
+            console.print(_("{sent} card hand-overs sent, {already} already at the hub, {refused} refused.").format(
+                sent=res.deliveries_sent, already=res.deliveries_already, refused=len(res.refused) - refused),
+                highlight=False, soft_wrap=True)
     for r in res.refused:
-        err_console.print(_("Recording {id} not sent: {detail}").format(id=r["id"][:8], detail=r["detail"]),
-                          highlight=False, soft_wrap=True)
+        if r.get("kind") == "delivery":
+            err_console.print(_("Card hand-over {id} not sent: {detail}").format(id=r["id"][:8], detail=r["detail"]),
+                              highlight=False, soft_wrap=True)
+        else:
+            err_console.print(_("Recording {id} not sent: {detail}").format(id=r["id"][:8], detail=r["detail"]),
+                              highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -157,6 +167,9 @@ def register(app: typer.Typer) -> None:
                         "acknowledged, {purged} payloads deleted after retention.").format(
             new=res.sent, already=res.already, statuses=res.statuses, acked=res.acknowledged, purged=res.purged),
             highlight=False, soft_wrap=True)
+        if res.deliveries:
+            console.print(_("Card hand-overs: {new} new receipts, {already} already held.").format(
+                new=res.deliveries_sent, already=res.deliveries_already), highlight=False, soft_wrap=True)
 
     keys = typer.Typer(help=_("This laptop's signing key and the hub's keys."), no_args_is_help=True)
     app.add_typer(keys, name="keys")

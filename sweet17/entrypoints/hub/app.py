@@ -8,9 +8,13 @@ POST     /v1/manifests                         signed manifests of a batch -> st
 PUT      /v1/recordings/{id}/payload?offset=N  raw payload bytes from offset N -> state (+ receipt)
 GET      /v1/recordings/{id}                   state of one recording (+ receipt)
 POST     /v1/status                            signed statuses of the laptop's recordings
+POST     /v1/deliveries                        card hand-overs (binary batch) -> signed receipts
+GET      /status, POST /status                 the public status page (NIK + birth date, HTML)
+POST     /v1/public/status                     the same as JSON
 =======  ====================================  ==========================================
 
-Every endpoint but health, hello and enrol requires a signed request from an approved laptop.
+Every endpoint but health, hello, enrol and the public status page requires a signed request
+from an approved laptop; the public page is rate-limited instead (``entrypoints.hub.public_status``).
 Refusals answer ``{"error": code, "message": ..., ...}`` with a 4xx status. Database work runs
 in the thread pool so one slow request does not hold the others.
 """
@@ -26,7 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from sweet17.services.hub import auth, intake, laptops, status
+from sweet17.services.hub import auth, deliveries, intake, laptops, status
 from sweet17.services.hub.config import Hub
 from sweet17.services.hub.errors import HubRefusal
 from sweet17.services.sync import protocol as P
@@ -135,4 +139,17 @@ def create_app(hub: Hub) -> FastAPI:
         doc, sig = await run_in_threadpool(status.status_document, hub, laptop["laptop_id"], ids)
         return Response(doc, media_type="application/json", headers={P.HDR_HUB_SIGNATURE: sig})
 
+    @app.post("/v1/deliveries")
+    async def hand_overs(request: Request) -> dict[str, Any]:
+        laptop, body = await signed(request)
+        try:
+            items = P.unpack_deliveries(body)
+        except P.ProtocolError as e:
+            raise HubRefusal("bad_request", 400, str(e)) from None
+        results = await run_in_threadpool(deliveries.accept_deliveries, hub, laptop, items, "http")
+        return {"deliveries": results}
+
+    from sweet17.entrypoints.hub.public_status import router as public_status_router
+
+    app.include_router(public_status_router(hub))
     return app

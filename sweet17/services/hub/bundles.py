@@ -1,8 +1,10 @@
-"""``sweet17 hub import-bundle``: load a laptop's USB bundle with the same checks, idempotency and
-receipts as HTTP intake, in one transaction, and write the receipts file for the laptop."""
+"""``sweet17 hub import-bundle``: load a laptop's USB bundle (recordings and card hand-overs) with the
+same checks, idempotency and receipts as HTTP intake, in one transaction, and write the receipts file
+for the laptop."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from sqlalchemy import text
 
 from sweet17.errors import UserError
 from sweet17.i18n import _
-from sweet17.services.hub import intake
+from sweet17.services.hub import deliveries, intake
 from sweet17.services.hub.config import Hub
 from sweet17.services.hub.errors import HubRefusal
 from sweet17.services.hub.laptops import enrol, get_laptop, log_access
@@ -85,9 +87,11 @@ def import_bundle(hub: Hub, path: Path | str, receipts_out: Path | str | None = 
             log_access(hub, laptop_id, f"import-bundle {path.name}", "bad_signature")
             raise UserError(_("The bundle {path} does not carry a valid signature of laptop {id}: it was altered. "
                               "Nothing was imported.").format(path=path, id=laptop_id), path=path) from None
-        imported = already = 0
+        imported = already = handed_new = handed_already = 0
         receipts: list[dict[str, str]] = []
+        delivery_receipts: list[dict[str, str]] = []
         ids: list[str] = []
+        niks: set[str] = set()
         try:
             with hub.store.begin() as conn:
                 for entry in bundle.recordings:
@@ -106,6 +110,27 @@ def import_bundle(hub: Hub, path: Path | str, receipts_out: Path | str | None = 
                         imported += 1
                     receipts.append({"receipt": row["receipt"], "signature": row["receipt_signature"]})
                     ids.append(rid)
+                for entry in bundle.deliveries:
+                    did = str(entry["delivery_id"])
+                    sealed = bundle.confirmation(did)
+                    if entry.get("sealed_sha256") != P.sha256_hex(sealed):
+                        raise HubRefusal("confirmation_hash_mismatch", 422, did)
+                    try:
+                        ans = deliveries.register_delivery(conn, hub, laptop, entry, sealed, via="bundle")
+                    except HubRefusal as r:
+                        raise HubRefusal(r.code, r.http_status, f"hand-over {did}") from None
+                    if ans["new"]:
+                        handed_new += 1
+                    else:
+                        handed_already += 1
+                    delivery_receipts.append(ans["receipt"])
+                    niks.add(str(json.loads(entry["manifest"])["nik"]))
+                if niks:        # this laptop's recordings whose card it handed over: their status comes back too
+                    marks = ", ".join(f":n{j}" for j in range(len(niks)))
+                    ids += [r for r in conn.execute(text(
+                        f"SELECT recording_id FROM hub_recording WHERE laptop_id = :l AND nik IN ({marks}) "
+                        "ORDER BY recording_id"), {"l": laptop_id, **{f"n{j}": n for j, n in enumerate(sorted(niks))}}
+                    ).scalars() if r not in ids]
                 conn.execute(text(
                     "INSERT INTO bundle_import (bundle_id, laptop_id, file_sha256, recordings, first_imported_at, "
                     "last_imported_at, times) VALUES (:b, :l, :h, :n, :at, :at, 1) ON CONFLICT (bundle_id) "
@@ -113,7 +138,8 @@ def import_bundle(hub: Hub, path: Path | str, receipts_out: Path | str | None = 
                     {"b": bundle.bundle_id, "l": laptop_id, "h": _file_sha256(path),
                      "n": len(bundle.recordings), "at": hub.now()})
                 log_access(hub, laptop_id, f"import-bundle {path.name}", "imported",
-                           f"{imported} new, {already} already held", conn=conn)
+                           f"{imported} new, {already} already held; hand-overs {handed_new} new, "
+                           f"{handed_already} already held", conn=conn)
         except HubRefusal as r:
             log_access(hub, laptop_id, f"import-bundle {path.name}", r.code, r.detail)
             raise UserError(_("The bundle {path} was refused: {problem}. Nothing was imported.").format(
@@ -121,9 +147,10 @@ def import_bundle(hub: Hub, path: Path | str, receipts_out: Path | str | None = 
     body, sig = status_document(hub, laptop_id, ids)
     doc = {"kind": P.RECEIPTS_KIND, "v": 1, "hub_id": hub.hub_id, "laptop_id": laptop_id,
            "bundle_id": bundle.bundle_id, "created_at": hub.now(), "receipts": receipts,
-           "status": {"body": body.decode("utf-8"), "signature": sig}}
+           "delivery_receipts": delivery_receipts, "status": {"body": body.decode("utf-8"), "signature": sig}}
     out = Path(receipts_out) if receipts_out else receipts_path_for(path)
     write_receipts(out, doc)
     return {"bundle": str(path), "bundle_id": bundle.bundle_id, "laptop_id": laptop_id,
             "recordings": len(bundle.recordings), "imported": imported, "already": already,
-            "receipts": str(out)}
+            "deliveries": len(bundle.deliveries), "deliveries_imported": handed_new,
+            "deliveries_already": handed_already, "receipts": str(out)}

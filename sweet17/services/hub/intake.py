@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from sweet17.domain.recording import RecordingManifest
 from sweet17.services.hub.config import Hub
+from sweet17.services.hub.deliveries import apply_to_recording
 from sweet17.services.hub.errors import HubRefusal
 from sweet17.services.hub.events import add_event
 from sweet17.services.hub.laptops import log_access
@@ -199,6 +200,7 @@ def complete(conn: Any, hub: Hub, row: dict[str, Any], sealed: bytes) -> dict[st
     if verified:
         add_event(conn, rid, "verified", now, "intake")
         _flag_duplicate_nik(conn, rid, row["nik"], now)
+    apply_to_recording(conn, rid, row["nik"])      # the card was handed over before the recording arrived
     fresh = _select(conn, hub, rid)
     assert fresh is not None
     return fresh

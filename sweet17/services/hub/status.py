@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sweet17.errors import UserError, ValidationError
 from sweet17.i18n import _
 from sweet17.services.hub.config import Hub
+from sweet17.services.hub.deliveries import deliveries_for_nik
 from sweet17.services.hub.events import add_event, events_for
 from sweet17.services.sync import protocol as P
 
@@ -75,10 +76,11 @@ def status_for_nik(hub: Hub, nik: str) -> dict[str, Any]:
         flags = conn.execute(text("SELECT recording_id, other_recording_id, created_at, resolved_at, resolved_by, "
                                   "kept_recording_id, note FROM nik_flag WHERE nik = :n ORDER BY id"),
                              {"n": nik}).mappings().all()
+        handed = deliveries_for_nik(conn, nik)
     for r in recs:
         r["verified"] = bool(r["verified"])
         r["events"] = evs[r["recording_id"]]
-    return {"nik": nik, "recordings": recs, "duplicate_flags": [dict(f) for f in flags]}
+    return {"nik": nik, "recordings": recs, "duplicate_flags": [dict(f) for f in flags], "deliveries": handed}
 
 
 # ---------------------------------------------------------------------------- duplicates

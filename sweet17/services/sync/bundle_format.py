@@ -19,7 +19,9 @@ from sweet17.services.sync import protocol as P
 HEADER = "bundle.json"
 SIGNATURE = "bundle.sig"
 PAYLOAD_DIR = "payloads/"
+DELIVERY_DIR = "deliveries/"
 _PAYLOAD_NAME = re.compile(r"^payloads/[A-Za-z0-9][A-Za-z0-9._:-]{0,79}\.bin$")
+_DELIVERY_NAME = re.compile(r"^deliveries/[A-Za-z0-9][A-Za-z0-9._:-]{0,79}\.bin$")
 
 
 class BundleError(ValueError):
@@ -46,8 +48,17 @@ class Bundle:
     def recordings(self) -> list[dict[str, Any]]:
         return list(self.header["recordings"])
 
+    @property
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Card hand-overs (``delivery_id``, ``manifest``, ``signature``, ``sealed_sha256``, ``sealed_size``)."""
+        return list(self.header.get("deliveries", []))
+
     def payload(self, recording_id: str) -> bytes:
         return self._zip.read(f"{PAYLOAD_DIR}{recording_id}.bin")
+
+    def confirmation(self, delivery_id: str) -> bytes:
+        """A hand-over's sealed confirmation."""
+        return self._zip.read(f"{DELIVERY_DIR}{delivery_id}.bin")
 
     def close(self) -> None:
         self._zip.close()
@@ -59,8 +70,9 @@ class Bundle:
         self.close()
 
 
-def write_bundle(path: Path, header: dict[str, Any], sign, payloads) -> int:  # type: ignore[no-untyped-def]
-    """Write atomically (temp file, fsync, rename); ``payloads`` yields (recording id, sealed bytes).
+def write_bundle(path: Path, header: dict[str, Any], sign, payloads, confirmations=()) -> int:  # type: ignore[no-untyped-def]
+    """Write atomically (temp file, fsync, rename); ``payloads`` yields (recording id, sealed bytes),
+    ``confirmations`` (delivery id, sealed confirmation).
 
     Returns the file size. ``sign(bytes) -> bytes`` signs the header.
     """
@@ -75,6 +87,8 @@ def write_bundle(path: Path, header: dict[str, Any], sign, payloads) -> int:  # 
             z.writestr(SIGNATURE, base64.b64encode(sign(header_bytes)))
             for rid, sealed in payloads:
                 z.writestr(f"{PAYLOAD_DIR}{rid}.bin", sealed)
+            for did, sealed in confirmations:
+                z.writestr(f"{DELIVERY_DIR}{did}.bin", sealed)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -116,6 +130,22 @@ def read_bundle(path: Path) -> Bundle:
                 raise BundleError(f"payload of {r['recording_id']} has {info.file_size} bytes, "
                                   f"the header says {r.get('payload_size')}")
             want.add(name)
+        deliveries = header.get("deliveries", [])
+        if not isinstance(deliveries, list):
+            raise BundleError("deliveries must be a list")
+        for d in deliveries:
+            if not isinstance(d, dict) or not isinstance(d.get("delivery_id"), str):
+                raise BundleError("a delivery entry is malformed")
+            name = f"{DELIVERY_DIR}{d['delivery_id']}.bin"
+            if not _DELIVERY_NAME.match(name):
+                raise BundleError(f"delivery id {d['delivery_id']!r} malformed")
+            if name not in names or name in want:
+                raise BundleError(f"confirmation of hand-over {d['delivery_id']} missing or listed twice")
+            size = z.getinfo(name).file_size
+            if size != d.get("sealed_size") or size > P.MAX_CONFIRMATION:
+                raise BundleError(f"confirmation of hand-over {d['delivery_id']} has {size} bytes, "
+                                  f"the header says {d.get('sealed_size')}")
+            want.add(name)
         extra = names - want - {HEADER, SIGNATURE}
         if extra:
             raise BundleError(f"unexpected files in the bundle: {sorted(extra)[:3]}")
@@ -145,6 +175,6 @@ def read_receipts(path: Path) -> dict[str, Any]:
     for key in ("hub_id", "laptop_id", "bundle_id", "receipts"):
         if key not in doc:
             raise BundleError(f"receipts file has no {key}")
-    if not isinstance(doc["receipts"], list):
+    if not isinstance(doc["receipts"], list) or not isinstance(doc.get("delivery_receipts", []), list):
         raise BundleError("receipts must be a list")
     return doc

@@ -204,6 +204,11 @@ class HubClient:
     def state(self, rid: str) -> dict[str, Any]:
         return self._json(self.request("GET", f"/v1/recordings/{rid}"))
 
+    def deliveries(self, body: bytes) -> list[dict[str, Any]]:
+        """Send a ``protocol.pack_deliveries`` batch; the hub's answer per hand-over."""
+        d = self._json(self.request("POST", "/v1/deliveries", body=body, content_type=P.DELIVERIES_CONTENT_TYPE))
+        return list(d.get("deliveries", [])) if isinstance(d, dict) else []
+
     def statuses(self, recording_ids: list[str]) -> tuple[bytes, str]:
         resp = self.request("POST", "/v1/status", body=P.canonical_json({"recording_ids": recording_ids}))
         return resp.content, resp.headers.get(P.HDR_HUB_SIGNATURE, "")

@@ -4,9 +4,10 @@ receipts and status updates.
 ``sync_http`` sends each approved recording without a receipt: the signed manifests of a batch
 first, then the sealed payload in chunks from the offset the hub already holds (so a run cut
 anywhere resumes where it stopped and re-sends at most the chunk in flight), and stores the
-hub's signed receipt once it verifies against the hub key and the local recording. Then it
-pulls status updates and purges payloads whose retention has passed. Nothing is deleted or
-marked sent without a verified receipt; a failure leaves every recording where it was.
+hub's signed receipt once it verifies against the hub key and the local recording. Then it sends
+the card hand-overs the hub has not acknowledged (``sync.deliveries``), pulls status updates and
+purges payloads whose retention has passed. Nothing is deleted or marked sent without a verified
+receipt; a failure leaves every recording and hand-over where it was.
 """
 
 from __future__ import annotations
@@ -54,13 +55,19 @@ class SyncResult:
     purged: int = 0
     file: str | None = None
     bundle_id: str | None = None
+    deliveries: int = 0                 # card hand-overs this run handled
+    deliveries_sent: int = 0            # newly at the hub (HTTP: receipt stored; bundle: written)
+    deliveries_already: int = 0         # the hub already held them
     lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)   # parallel uploads
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "target": self.target, "recordings": self.recordings, "sent": self.sent,
-                "already": self.already, "refused": self.refused, "bytes_sent": self.bytes_sent,
+                "already": self.already, "bytes_sent": self.bytes_sent,
                 "payload_bytes": self.payload_bytes, "statuses": self.statuses, "acknowledged": self.acknowledged,
-                "purged": self.purged, "file": self.file, "bundle_id": self.bundle_id}
+                "purged": self.purged, "file": self.file, "bundle_id": self.bundle_id,
+                "deliveries": self.deliveries, "deliveries_sent": self.deliveries_sent,
+                "deliveries_already": self.deliveries_already,
+                "refused": [{"kind": "recording", **r} for r in self.refused]}
 
 
 def now_utc() -> str:
@@ -372,6 +379,7 @@ def sync_http(ws, url: str | None = None, *, progress: Progress | None = None, c
     """
     from sweet17.services.keys import laptop_public, require_hub_keys
     from sweet17.services.sync.client import HubRefused
+    from sweet17.services.sync.deliveries import send_deliveries
     from sweet17.services.sync.queue import purge
 
     keys = require_hub_keys(ws)
@@ -415,6 +423,7 @@ def sync_http(ws, url: str | None = None, *, progress: Progress | None = None, c
             by_id = {a.get("recording_id"): a for a in answers if isinstance(a, dict)}
             jobs = [(out, by_id.get(out.id) or {"error": "bad_request", "detail": "no answer"}) for out in ok]
             _run_uploads(ws, client, keys, jobs, chunk_size, res, progress, parallel)
+        send_deliveries(ws, client, keys, res)
         new, acked = pull_statuses(ws, client, keys)
         res.statuses, res.acknowledged = new, acked
         if purge_after:
@@ -434,7 +443,8 @@ def sync_http(ws, url: str | None = None, *, progress: Progress | None = None, c
     res.bytes_sent = client.stats.payload_up - wire0
     _finish_run(ws, run_id, res, "ok" if not res.refused else "partial")
     ws.audit("system", "sync.http", url, {"sent": res.sent, "already": res.already, "refused": len(res.refused),
-                                          "statuses": res.statuses, "purged": res.purged})
+                                          "statuses": res.statuses, "purged": res.purged,
+                                          "deliveries": res.deliveries_sent})
     return res
 
 
@@ -545,10 +555,12 @@ def _bundle_path(ws, path: Path, bundle_id: str) -> Path:  # type: ignore[no-unt
 
 
 def write_bundle(ws, path: Path | str, *, progress: Progress | None = None) -> SyncResult:  # type: ignore[no-untyped-def]
-    """Write every approved recording without a receipt into one signed bundle file (atomic)."""
+    """Write every approved recording without a receipt, and every card hand-over the hub has not
+    acknowledged, into one signed bundle file (atomic)."""
     from sweet17.adapters import crypto
     from sweet17.services.keys import laptop_id, laptop_public, require_hub_keys
     from sweet17.services.sync.bundle_format import write_bundle as _write
+    from sweet17.services.sync.deliveries import outgoing_deliveries
 
     keys = require_hub_keys(ws)
     progress = progress or _NoProgress()
@@ -571,13 +583,17 @@ def write_bundle(ws, path: Path | str, *, progress: Progress | None = None) -> S
                         "payload_sha256": out.payload_sha256, "payload_size": out.payload_size})
     res.recordings = len(entries)
     res.payload_bytes = sum(e["payload_size"] for e in entries)
-    if not entries:
+    handovers = outgoing_deliveries(ws)
+    res.deliveries = len(handovers)
+    if not entries and not handovers:
         res.file = None
         return res
     progress.start(len(entries), res.payload_bytes)
     header = {"kind": P.BUNDLE_KIND, "v": 1, "bundle_id": bundle_id, "laptop_id": laptop_id(ws),
               "laptop_public": crypto.b64(own_public), "laptop_name": str(ws.setting("workspace.laptop_name", "")),
               "hub_id": keys.hub_id, "created_at": now_utc(), "recordings": entries}
+    if handovers:
+        header["deliveries"] = [o.bundle_entry() for o in handovers]
 
     def stream():  # type: ignore[no-untyped-def]
         for e in entries:
@@ -591,12 +607,13 @@ def write_bundle(ws, path: Path | str, *, progress: Progress | None = None) -> S
             progress.recording_done()
 
     try:
-        size = _write(target, header, _signer(ws), stream())
+        size = _write(target, header, _signer(ws), stream(), ((o.id, o.sealed) for o in handovers))
     except OSError as e:
         raise UserError(_("Cannot write the bundle {path}: {detail}").format(path=target, detail=e.strerror),
                         path=target) from None
     res.bytes_sent = size
     res.sent = len(entries)
+    res.deliveries_sent = len(handovers)
     with ws.engine.begin() as conn:
         conn.execute(text("INSERT INTO sync_bundle (bundle_id, path, hub_id, written_at, recordings, bytes) "
                           "VALUES (:b, :p, :h, :t, :n, :s)"),
@@ -607,14 +624,18 @@ def write_bundle(ws, path: Path | str, *, progress: Progress | None = None) -> S
         conn.execute(text("INSERT INTO sync_run (mode, target, started_at, finished_at, recordings, sent, bytes_sent, "
                           "outcome) VALUES ('bundle', :t, :at, :at, :n, :n, :s, 'ok')"),
                      {"t": str(target), "at": now_utc(), "n": len(entries), "s": size})
-        ws.audit("system", "sync.bundle", bundle_id, {"recordings": len(entries), "bytes": size}, conn=conn)
+        ws.audit("system", "sync.bundle", bundle_id, {"recordings": len(entries), "deliveries": len(handovers),
+                                                      "bytes": size}, conn=conn)
     return res
 
 
 def import_receipts(ws, path: Path | str, *, purge_after: bool = True) -> SyncResult:  # type: ignore[no-untyped-def]
-    """Load the receipts file the hub wrote for a bundle: all receipts verify, or nothing is applied."""
+    """Load the receipts file the hub wrote for a bundle (recordings and card hand-overs): all receipts
+    verify, or nothing is applied."""
+    from sweet17.services.delivery import mark_deliveries_synced
     from sweet17.services.keys import laptop_id, require_hub_keys
     from sweet17.services.sync.bundle_format import BundleError, read_receipts
+    from sweet17.services.sync.deliveries import check_receipt, local_deliveries
     from sweet17.services.sync.queue import purge
 
     path = Path(path)
@@ -633,6 +654,7 @@ def import_receipts(ws, path: Path | str, *, purge_after: bool = True) -> SyncRe
         raise UserError(_("The receipts in {path} come from hub {other}, not from this laptop's hub {hub}; nothing "
                           "was imported").format(path=path, other=doc["hub_id"], hub=keys.hub_id), path=path)
     res = SyncResult("receipts", str(path), bundle_id=str(doc["bundle_id"]), file=str(path))
+    sign = _signer(ws) if doc.get("delivery_receipts") else None     # read before the transaction
     try:
         with ws.engine.begin() as conn:
             for signed in doc["receipts"]:
@@ -642,6 +664,18 @@ def import_receipts(ws, path: Path | str, *, purge_after: bool = True) -> SyncRe
                     res.sent += 1
                 else:
                     res.already += 1
+            signed_deliveries = doc.get("delivery_receipts") or []
+            if signed_deliveries:
+                ids = [str(P.SignedReceipt.from_dict(sd).open_delivery(keys.sign_public).delivery_id)
+                       for sd in signed_deliveries]
+                local = local_deliveries(conn, ids, doc["laptop_id"], sign)
+                stored = {}
+                for sd in signed_deliveries:
+                    rc, text_ = check_receipt(keys, sd, doc["laptop_id"], local)
+                    stored[rc.delivery_id] = text_
+                res.deliveries = len(stored)
+                res.deliveries_sent = mark_deliveries_synced(ws, stored, conn=conn)
+                res.deliveries_already = res.deliveries - res.deliveries_sent
             status = doc.get("status") or {}
             if status:
                 statuses = P.parse_status_document(str(status.get("body", "")).encode("utf-8"), keys.sign_public,

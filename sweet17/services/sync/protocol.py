@@ -23,11 +23,20 @@ Receipts and statuses
     hash) before it counts the recording as delivered. Status answers (``POST /v1/status``) are
     signed as a whole (``X-S17-Hub-Signature`` over the body).
 
+Card hand-overs (KTPku Datang)
+    ``POST /v1/deliveries`` carries a batch of hand-overs in one binary body (``pack_deliveries``):
+    a line of canonical JSON listing each delivery's signed manifest (``DeliveryManifest``, which
+    pins the sealed confirmation's hash and size) and size, then the sealed confirmations as raw
+    bytes one after the other. The hub answers per delivery with its signed delivery receipt
+    (``DeliveryReceipt``); the same manifest again gets the same receipt, a different manifest
+    under a known delivery id is a ``conflict``.
+
 Bundles (USB)
     A zip file (stored, not compressed: payloads are ciphertext) with ``bundle.json`` (header and
     the signed manifests, pinning each payload's hash), ``bundle.sig`` (the laptop's signature of
-    ``bundle.json``) and ``payloads/<recording id>.bin``. The hub answers with a receipts file
-    (``sweet17.receipts``) holding the same signed receipts as over HTTP, and signed statuses.
+    ``bundle.json``), ``payloads/<recording id>.bin`` and ``deliveries/<delivery id>.bin`` (the
+    sealed hand-over confirmations). The hub answers with a receipts file (``sweet17.receipts``)
+    holding the same signed receipts as over HTTP, and signed statuses.
 """
 
 from __future__ import annotations
@@ -55,11 +64,18 @@ MAX_CHUNK = 4 * 1024 * 1024       # the hub refuses larger chunks
 MAX_PAYLOAD = 64 * 1024 * 1024    # and larger payloads
 MAX_MANIFESTS_PER_REQUEST = 500
 
+MAX_DELIVERIES_PER_REQUEST = 200
+DELIVERY_BATCH_BYTES = 2 * 1024 * 1024   # the laptop packs at most this much sealed data per request
+MAX_CONFIRMATION = 3 * 1024 * 1024      # a sealed hand-over confirmation (a signature image or thumbprint)
+DELIVERIES_CONTENT_TYPE = "application/x-sweet17-deliveries"
+
 BUNDLE_KIND = "sweet17.bundle"
 RECEIPTS_KIND = "sweet17.receipts"
 RECEIPT_KIND = "sweet17.receipt"
 STATUS_KIND = "sweet17.status"
 ENROL_KIND = "sweet17.enrol"
+DELIVERY_KIND = "sweet17.delivery"
+DELIVERY_RECEIPT_KIND = "sweet17.delivery_receipt"
 
 # ---------------------------------------------------------------------------- hub statuses
 
@@ -99,6 +115,9 @@ ERRORS: dict[str, str] = {
     "offset_mismatch": N_("the hub holds a different number of bytes for this recording"),
     "too_large": N_("the payload or chunk is larger than the hub accepts"),
     "payload_hash_mismatch": N_("the payload received does not match the hash in the signed manifest"),
+    "bad_delivery": N_("the card hand-over record cannot be read or does not belong to this laptop"),
+    "delivery_conflict": N_("the hub holds a different card hand-over under the same id"),
+    "confirmation_hash_mismatch": N_("the receiver's confirmation does not match the hash in the signed hand-over"),
 }
 
 
@@ -188,8 +207,8 @@ class SignedReceipt:
             raise ProtocolError("signed receipt expected")
         return cls(d["receipt"], d["signature"])
 
-    def open(self, hub_sign_public: bytes) -> Receipt:
-        """Verify the hub's signature and return the receipt, or raise ``ProtocolError``."""
+    def verified_bytes(self, hub_sign_public: bytes) -> bytes:
+        """The receipt's bytes once the hub's signature verifies, or ``ProtocolError``."""
         from sweet17.adapters import crypto
 
         data = self.receipt.encode("utf-8")
@@ -197,14 +216,155 @@ class SignedReceipt:
             crypto.verify(hub_sign_public, crypto.unb64(self.signature), data)
         except (crypto.CryptoError, ValueError):
             raise ProtocolError("receipt signature does not verify with the hub's key") from None
-        return Receipt.from_canonical(data)
+        return data
+
+    def open(self, hub_sign_public: bytes) -> Receipt:
+        """Verify the hub's signature and return the receipt, or raise ``ProtocolError``."""
+        return Receipt.from_canonical(self.verified_bytes(hub_sign_public))
+
+    def open_delivery(self, hub_sign_public: bytes) -> DeliveryReceipt:
+        """Verify the hub's signature and return the delivery receipt, or raise ``ProtocolError``."""
+        return DeliveryReceipt.from_canonical(self.verified_bytes(hub_sign_public))
 
 
-def sign_receipt(key, receipt: Receipt) -> SignedReceipt:  # type: ignore[no-untyped-def]
+def sign_receipt(key, receipt: Receipt | DeliveryReceipt) -> SignedReceipt:  # type: ignore[no-untyped-def]
     from sweet17.adapters import crypto
 
     data = receipt.canonical()
     return SignedReceipt(data.decode("utf-8"), crypto.b64(crypto.sign(key, data)))
+
+
+# ---------------------------------------------------------------------------- card hand-overs
+
+DELIVERY_RELATIONS = ("self", "parent", "guardian", "teacher", "other")
+DELIVERY_CONFIRMATIONS = ("signature", "fingerprint")
+_DELIVERY_TYPES: dict[str, tuple[type, ...]] = {
+    "delivery_id": (str,), "laptop_id": (str,), "drive": (str,), "school_code": (str,), "nik": (str,),
+    "nisn": (str,), "name": (str,), "card_uid": (str,), "card_serial": (str,), "uid_checked": (bool,),
+    "receiver_name": (str,), "receiver_relation": (str,), "confirmation": (str,), "confirmation_sha256": (str,),
+    "confirmation_quality": (int, float, type(None)), "confirmation_device": (str,), "operator": (str,),
+    "delivered_at": (str,), "sealed_sha256": (str,), "sealed_size": (int,), "kind": (str,), "v": (int,),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryManifest:
+    """The laptop's signed statement of one card hand-over (``sweet17 deliver``).
+
+    ``sealed_sha256``/``sealed_size`` pin the receiver's confirmation (signature image or
+    thumbprint) sealed to the hub's key with ``aad = "delivery:<id>"``; ``confirmation_sha256`` is
+    the hash of the confirmation's data inside the seal, which the hub checks once it opens it.
+    """
+
+    delivery_id: str
+    laptop_id: str
+    drive: str
+    school_code: str
+    nik: str
+    nisn: str
+    name: str
+    card_uid: str
+    card_serial: str
+    uid_checked: bool
+    receiver_name: str
+    receiver_relation: str
+    confirmation: str
+    confirmation_sha256: str
+    confirmation_quality: float | None
+    confirmation_device: str
+    operator: str
+    delivered_at: str           # laptop time, ISO with offset
+    sealed_sha256: str
+    sealed_size: int
+    kind: str = DELIVERY_KIND
+    v: int = 1
+
+    def canonical(self) -> bytes:
+        return canonical_json(asdict(self))
+
+    @classmethod
+    def from_canonical(cls, data: bytes) -> DeliveryManifest:
+        try:
+            d = json.loads(data)
+            if not isinstance(d, dict) or d.get("kind") != DELIVERY_KIND or d.get("v") != 1:
+                raise ProtocolError("not a sweet17 delivery manifest")
+            for key, types in _DELIVERY_TYPES.items():
+                if key not in d or not isinstance(d[key], types) or (bool not in types and isinstance(d[key], bool)):
+                    raise ProtocolError(f"field {key} missing or of the wrong type")
+            m = cls(**d)
+        except (ValueError, TypeError) as e:
+            raise ProtocolError(f"delivery manifest cannot be read: {e}") from None
+        if m.canonical() != data:
+            raise ProtocolError("delivery manifest is not in canonical form")
+        return m
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """The hub's signed statement that it holds a hand-over and its sealed confirmation."""
+
+    hub_id: str
+    laptop_id: str
+    delivery_id: str
+    manifest_sha256: str
+    sealed_sha256: str
+    sealed_size: int
+    received_at: str            # hub time, ISO UTC
+    verified: bool              # the hub opened the confirmation and its hash matches the manifest
+    problem: str = ""
+    via: str = "http"
+    kind: str = DELIVERY_RECEIPT_KIND
+    v: int = 1
+
+    def canonical(self) -> bytes:
+        return canonical_json(asdict(self))
+
+    @classmethod
+    def from_canonical(cls, data: bytes) -> DeliveryReceipt:
+        try:
+            d = json.loads(data)
+            if d.get("kind") != DELIVERY_RECEIPT_KIND or d.get("v") != 1:
+                raise ProtocolError("not a sweet17 delivery receipt")
+            r = cls(**d)
+        except (ValueError, TypeError, AttributeError) as e:
+            raise ProtocolError(f"delivery receipt cannot be read: {e}") from None
+        if r.canonical() != data:
+            raise ProtocolError("delivery receipt is not in canonical form")
+        return r
+
+
+def pack_deliveries(items: list[tuple[dict[str, Any], bytes]]) -> bytes:
+    """One request body: a line of canonical JSON (``{"deliveries": [{delivery_id, manifest, signature,
+    size}]}``), a newline, then each sealed confirmation's raw bytes in the same order."""
+    head = canonical_json({"deliveries": [{**entry, "size": len(sealed)} for entry, sealed in items]})
+    return head + b"\n" + b"".join(sealed for _entry, sealed in items)
+
+
+def unpack_deliveries(body: bytes) -> list[tuple[dict[str, Any], bytes]]:
+    """The (entry, sealed bytes) pairs of a ``pack_deliveries`` body, or ``ProtocolError``.
+
+    Canonical JSON never holds a raw newline, so the first one ends the header."""
+    head, sep, rest = body.partition(b"\n")
+    if not sep:
+        raise ProtocolError("no header line")
+    try:
+        d = json.loads(head)
+    except ValueError:
+        raise ProtocolError("header line is not JSON") from None
+    entries = d.get("deliveries") if isinstance(d, dict) else None
+    if not isinstance(entries, list) or len(entries) > MAX_DELIVERIES_PER_REQUEST:
+        raise ProtocolError(f"a list of at most {MAX_DELIVERIES_PER_REQUEST} deliveries expected")
+    out: list[tuple[dict[str, Any], bytes]] = []
+    at = 0
+    for e in entries:
+        size = e.get("size") if isinstance(e, dict) else None
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0 or at + size > len(rest):
+            raise ProtocolError("a delivery's size is missing or goes past the body")
+        out.append(({k: v for k, v in e.items() if k != "size"}, rest[at:at + size]))
+        at += size
+    if at != len(rest):
+        raise ProtocolError(f"{len(rest) - at} bytes after the last delivery")
+    return out
 
 
 # ---------------------------------------------------------------------------- statuses
