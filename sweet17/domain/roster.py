@@ -179,7 +179,7 @@ def name_key(raw: object) -> str:
         s = _strip_accents(repair_mojibake(cell_text(raw))).lower()
         if "," in s:
             s = s.split(",", 1)[0]
-        words = [w.replace("'", "") for w in _NAME_SPLIT.split(s) if w]
+        words = [w for w in (part.replace("'", "") for part in _NAME_SPLIT.split(s)) if w]
     out: list[str] = []
     for i, w in enumerate(words):
         if w in HONORIFICS and len(words) > 1:

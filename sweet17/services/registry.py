@@ -10,10 +10,12 @@
 
 The extract is CSV or a workbook; SIAK's own field names (NIK, NO_KK, NAMA_LGKP, JENIS_KLMIN as
 1/2 or L/P, TMPT_LHR, TGL_LHR as DD-MM-YYYY, STATUS) are recognised, as are plain Indonesian or
-English headers; anything else takes a column map. A province's extract has millions of rows: it is
-read in one streaming pass (the file is read once: hashed, decoded and split as it comes) and stored
-in one transaction, grouped by the birth code of each NIK (digits 7-12: DDMMYY, 40 added to the day
-for women) in ``registry_bucket`` — the two look-ups matching needs, by NIK and by birth date and sex,
+English headers; anything else takes a column map. A province's extract has millions of rows: the file
+is read once (hashed by a thread meanwhile) and, for SIAK's plain CSV, its lines are filed in blocks by
+array operations (numpy: the NIK, birth date and sex fields found by the delimiters' positions, the lines
+sorted by code), only the few lines whose NIK, birth date or sex is unusual or disagrees being read one
+by one. The rows are stored in one transaction, grouped by the birth code of each NIK (digits 7-12:
+DDMMYY, 40 added to the day for women) in ``registry_bucket`` — the two look-ups matching needs, by NIK and by birth date and sex,
 each read one group. The previous extract stays in the history (file, hash, who, when) and its rows are
 replaced. Matching (``sweet17.domain.matching``) runs after each extract or roster import; ambiguous
 cases are stored for review and never decided here.
@@ -25,6 +27,7 @@ import codecs
 import csv
 import hashlib
 import json
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,7 +53,7 @@ SKIP_REASONS = {
 }
 _SEX_FAST = {"1": "L", "2": "P", "L": "L", "P": "P", "l": "L", "p": "P"}
 #: CSV is read in blocks of this many bytes
-CHUNK = 8 << 20
+CHUNK = 16 << 20
 #: the fields of the lines written from normalised values (workbooks, CSV with quoted fields)
 SEP = "\x1f"
 NORMAL_COLUMNS = {"nik": 0, "name": 1, "birth_date": 2, "sex": 3, "status": 4}
@@ -152,7 +155,7 @@ class _Buckets:
     """The extract's usable rows grouped by birth code, and what is reported about the others."""
 
     def __init__(self) -> None:
-        self.groups: dict[str, list[str]] = {}
+        self.groups: dict[str, Any] = {}      # code -> its lines (a list), or text (see _add_block)
         self.rows = 0
         self.persons = 0
         self.bad_birth_dates = 0
@@ -294,17 +297,51 @@ _NO_HEADER = (N_("{path}: no header with NIK, name, birth date and sex (SIAK nam
                  "JENIS_KLMIN are recognised) in the first {n} rows"))
 
 
-def _plain_csv_text(path: Path) -> tuple[str, str] | None:
-    """(SHA-256, text) of a CSV file whose lines are its rows (no quotes, no NUL, no lone CR), else None.
+class _Hashing:
+    """The SHA-256 of some bytes, computed by a thread meanwhile (hashlib lets go of the GIL while it hashes)."""
 
-    The file is read once; the text is decoded as the CSV reader would (UTF-8 with or without BOM, UTF-16,
-    else Windows-1252)."""
+    def __init__(self, data: bytes) -> None:
+        import threading
+
+        self._value = ""
+        self._thread = threading.Thread(target=self._run, args=(data,), name="sweet17-extract-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self, data: bytes) -> None:
+        self._value = hashlib.sha256(data).hexdigest()
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._value
+
+
+def _import_numpy_meanwhile() -> None:
+    """Start importing numpy in a thread (it takes tens of milliseconds, while the file is read and hashed)."""
+    import sys
+    import threading
+
+    if "numpy" not in sys.modules:
+        import importlib
+
+        threading.Thread(target=importlib.import_module, args=("numpy",), name="sweet17-import-numpy",
+                         daemon=True).start()
+
+
+def _plain_csv_text(path: Path) -> tuple[_Hashing, bytes, str, str] | None:
+    """(SHA-256 being computed, bytes, encoding, line end) of a CSV file whose lines are its rows (no quotes, no
+    NUL, no lone CR), else None.
+
+    The file is read once. Its text is what the CSV reader would decode (UTF-8 with or without BOM, UTF-16,
+    else Windows-1252); the bytes returned are that text encoded in ``encoding`` (UTF-8 or Windows-1252, both
+    keeping ASCII as it is: the delimiter and newlines are single bytes), without the BOM; the line end is CRLF
+    when every line ends so (kept as it is), else LF (CRLF turned into LF)."""
     from sweet17.adapters.readers import sniff
 
     if sniff(path) != "csv":
         return None
+    _import_numpy_meanwhile()
     data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _Hashing(data)
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         try:
             text = data.decode("utf-16")
@@ -313,83 +350,285 @@ def _plain_csv_text(path: Path) -> tuple[str, str] | None:
         del data
         if '"' in text or "\x00" in text:
             return None
-    else:     # UTF-8 and Windows-1252 keep '"', NUL and CR as those bytes
-        if b'"' in data or b"\x00" in data:
-            return None
-        if b"\r" in data:
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                return None
+        return sha, text.encode("utf-8"), "utf-8", "\n"
+    # UTF-8 and Windows-1252 keep '"', NUL and CR as those bytes
+    if b'"' in data or b"\x00" in data:
+        return None
+    newline = "\n"
+    if b"\r" in data:
+        crlf = data.count(b"\r\n")
+        if crlf == data.count(b"\n") and crlf == data.count(b"\r"):
+            newline = "\r\n"              # (the lines are cut at LF and the CR before it is left out)
+        else:
             data = data.replace(b"\r\n", b"\n")
             if b"\r" in data:
                 return None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-        del data
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-        if "\r" in text:
-            return None
-    return sha, text
+    if data.isascii():
+        return sha, data, "utf-8", newline
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return sha, data, "cp1252", newline      # (a BOM stays: the text as Windows-1252 reads it)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    return sha, data, "utf-8", newline
 
 
 @dataclass
 class _PlainCsv:
-    """A CSV extract whose lines are its rows, decoded, with its header found."""
+    """A CSV extract whose lines are its rows, as bytes in ``encoding``, with its header found."""
 
-    sha: str
-    text: str
+    hashing: _Hashing
+    data: bytes
+    encoding: str
+    newline: str             # "\n" or "\r\n" (every line)
     delimiter: str
     cols: dict[str, int]
-    pos: int                 # where the first data row starts in ``text``
+    pos: int                 # where the first data row starts in ``data``
     first_row: int           # its row number
 
     @property
     def layout(self) -> dict[str, Any]:
         return {"delimiter": self.delimiter, "columns": self.cols}
 
+    @property
+    def sha(self) -> str:
+        return self.hashing.result()
 
-def _open_plain_csv(sha_text: tuple[str, str], column_map: Any) -> _PlainCsv:
+
+def _blank_text(data: bytes, encoding: str) -> bool:
+    """Whether the text is only white space (as ``str.strip`` sees it)."""
+    import re
+
+    first = re.search(rb"[^ \t\n\r\x0b\x0c\x1c-\x1f]", data)       # the first byte that is not ASCII white space
+    if first is None:
+        return True
+    if first.group() < b"\x80":
+        return False
+    return not data.decode(encoding, errors="replace").strip()
+
+
+def _open_plain_csv(plain: tuple[_Hashing, bytes, str, str], column_map: Any) -> _PlainCsv:
     from sweet17.adapters.readers.csvfile import detect_delimiter
 
-    sha, text = sha_text
-    if not text.strip():
+    sha, data, encoding, newline = plain
+    if _blank_text(data, encoding):
         raise ReadError("empty", N_("{path}: the file is empty"))
     head_end = 0
     for _row in range(dom.HEADER_SCAN_ROWS):
-        nl = text.find("\n", head_end)
+        nl = data.find(b"\n", head_end)
         if nl < 0:
-            head_end = len(text)
+            head_end = len(data)
             break
         head_end = nl + 1
-    delimiter = detect_delimiter(text[:64 * 1024])
-    head = list(csv.reader(text[:head_end].split("\n")[:dom.HEADER_SCAN_ROWS], delimiter=delimiter))
+    # the first 64 Ki characters, as the whole text gives them (a character cut at the end is dropped)
+    sample = data[:8 * 64 * 1024 + 8].decode(encoding, errors="ignore")    # (at least 64 Ki characters)
+    if newline != "\n":
+        sample = sample.replace(newline, "\n")
+    delimiter = detect_delimiter(sample[:64 * 1024])
+    head_text = data[:head_end].decode(encoding, errors="replace")
+    if newline != "\n":
+        head_text = head_text.replace(newline, "\n")
+    head = list(csv.reader(head_text.split("\n")[:dom.HEADER_SCAN_ROWS], delimiter=delimiter))
     found = _layout(head, column_map)
     if found is None:
         raise ReadError("header", _NO_HEADER, n=dom.HEADER_SCAN_ROWS)
     start, cols = found
     pos = 0
     for _row in range(start):         # skip the rows above the data
-        nl = text.find("\n", pos)
-        pos = len(text) if nl < 0 else nl + 1
-    return _PlainCsv(sha, text, delimiter, cols, pos, start + 1)
+        nl = data.find(b"\n", pos)
+        pos = len(data) if nl < 0 else nl + 1
+    return _PlainCsv(sha, data, encoding, newline, delimiter, cols, pos, start + 1)
 
 
 def _add_text(b: _Buckets, src: _PlainCsv, pos: int, end: int, row_number: int) -> None:
-    """The lines of ``src.text[pos:end]`` into ``b``, a block at a time (the list of lines of a whole province's
+    """The lines of ``src.data[pos:end]`` into ``b``, a block at a time (the list of lines of a whole province's
     extract never exists at once)."""
-    text = src.text
+    data = src.data
     while pos < end:
-        stop = text.find("\n", min(pos + CHUNK, end - 1))
+        stop = data.find(b"\n", min(pos + CHUNK, end - 1))
         stop = end if stop < 0 or stop >= end else stop + 1
-        lines = text[pos:stop].split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        _add_csv_lines(b, lines, row_number, src.delimiter, src.cols)
-        row_number += len(lines)
+        row_number += _add_block(b, src, memoryview(data)[pos:stop], row_number)
         pos = stop
 
 
-#: An extract of at least this many characters is split in two halves read at once by this process and a
+_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31) + (0,) * 87   # by month 0-99 (Feb: 29)
+
+
+def _add_block(b: _Buckets, src: _PlainCsv, block: memoryview, row_number: int) -> int:
+    """The lines of ``block`` (whole lines of ``src``) into ``b``; returns how many lines there were.
+
+    Same result as ``_add_csv_lines``, with the per-line work done on arrays: the lines whose NIK is 16 digits
+    and whose birth date (DD-MM-YYYY, valid) and sex (1/2/L/P) give that NIK's code are only filed under it
+    (a sort by code); the others, few, are read one by one as ``_add_csv_lines`` does."""
+    decoded = str(block, src.encoding, errors="replace")
+    ascii_only = decoded.isascii()
+    lines = decoded.split(src.newline)
+    del decoded
+    if lines and lines[-1] == "":
+        lines.pop()
+    n = len(lines)
+    if n == 0:
+        return 0
+    delim = src.delimiter
+    if len(delim) != 1 or not delim.isascii() or delim == "\n":
+        _add_csv_lines(b, lines, row_number, delim, src.cols)
+        return n
+    import numpy as np
+
+    cols = src.cols
+    i_nik, i_name, i_bd, i_sex = cols["nik"], cols["name"], cols["birth_date"], cols["sex"]
+    arr = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if len(ends) < n:                          # the last line has no newline
+        ends = np.append(ends, len(arr))
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    if src.newline != "\n":                    # CRLF: a line ends before its CR
+        ends = ends - np.where(ends < len(arr), len(src.newline) - 1, 0)
+    dl = np.flatnonzero(arr == ord(delim))
+    fast = np.zeros(n, dtype=bool)
+    code_int = np.zeros(0, dtype=np.int64)
+    if len(dl):
+        j0 = np.searchsorted(dl, starts)
+        count = np.searchsorted(dl, ends) - j0          # delimiters in the line
+        last = len(dl) - 1
+
+        def span(k: int) -> tuple[Any, Any]:
+            s = starts if k == 0 else dl[np.minimum(j0 + (k - 1), last)] + 1
+            e = np.where(count > k, dl[np.minimum(j0 + k, last)], ends)
+            return s, e
+
+        ns, ne = span(i_nik)
+        bs, be = span(i_bd)
+        ss, se = span(i_sex)
+        ok = (count >= max(i_nik, i_bd, i_sex)) & (ne - ns == 16) & (be - bs == 10) & (se - ss == 1)
+        idx = np.flatnonzero(ok)
+        windows = np.lib.stride_tricks.sliding_window_view
+        nk = windows(arr, 16)[ns[idx]] - np.uint8(48) if len(arr) >= 16 else np.zeros((0, 16), np.uint8)
+        bd = windows(arr, 10)[bs[idx]] if len(arr) >= 10 else np.zeros((0, 10), np.uint8)   # NIK digits, date bytes
+        sx = arr[ss[idx]]
+        digits = (nk <= 9).all(axis=1)                  # (bytes below '0' wrap round to large values)
+        bdd = bd - np.uint8(48)
+        sep = bd[:, 2]
+        is_p = (sx == 50) | (sx == 80) | (sx == 112)                            # 2, P, p
+        is_l = (sx == 49) | (sx == 76) | (sx == 108)                            # 1, L, l
+        bdd16 = bdd.astype(np.int16)
+        day = bdd16[:, 0] * 10 + bdd16[:, 1]
+        month = bdd16[:, 3] * 10 + bdd16[:, 4]
+        year = ((bdd16[:, 6] * 10 + bdd16[:, 7]) * 10 + bdd16[:, 8]) * 10 + bdd16[:, 9]
+        month_ok = (bdd[:, [0, 1, 3, 4, 6, 7, 8, 9]] <= 9).all(axis=1)
+        mdays = np.asarray(_DAYS_IN_MONTH, dtype=np.int16)[np.clip(month, 0, 99)]
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        nk16 = nk[:, 6:12].astype(np.int16)
+        good = (digits & month_ok & ((sep == 45) | (sep == 47) | (sep == 46)) & (bd[:, 5] == sep)
+                & (is_p | is_l) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
+                & ((month != 2) | (day != 29) | leap)
+                & (nk16[:, 0] * 10 + nk16[:, 1] == day + 40 * is_p)
+                & (nk[:, 8] == bdd[:, 3]) & (nk[:, 9] == bdd[:, 4])
+                & (nk[:, 10] == bdd[:, 8]) & (nk[:, 11] == bdd[:, 9]))
+        fast[idx[good]] = True
+        c = nk16[good].astype(np.int64)
+        code_int = ((((c[:, 0] * 10 + c[:, 1]) * 10 + c[:, 2]) * 10 + c[:, 3]) * 10 + c[:, 4]) * 10 + c[:, 5]
+    # the other lines, one by one
+    width = max(cols.values()) + 1
+    cached = b.cached_births.get
+    births = b.births
+    other_codes: dict[int, str] = {}            # key -> code not of 6 ASCII digits
+    slow_idx: list[int] = []
+    slow_code: list[int] = []
+
+    def key_of(code: str) -> int:
+        if len(code) == 6 and code.isascii() and code.isdigit():
+            return int(code)
+        for k, v in other_codes.items():
+            if v == code:
+                return k
+        k = 1_000_000 + len(other_codes)
+        other_codes[k] = code
+        return k
+
+    kept = int(fast.sum())
+    bad = 0
+    for i in np.flatnonzero(~fast).tolist():
+        line = lines[i]
+        f = line.split(delim)
+        if len(f) < width:
+            f += [""] * (width - len(f))
+        nik = f[i_nik]
+        if len(nik) != 16 or not nik.isdigit():
+            nik, reason = read_nik(nik, f[i_name])
+            if reason:
+                if reason != "blank":
+                    b.skip(reason, row_number + i)
+                continue
+        kept += 1
+        key = (f[i_bd], f[i_sex])
+        codes = cached(key)
+        if codes is None:
+            codes = births(*key)
+        code = nik[6:12]
+        slow_idx.append(i)
+        slow_code.append(key_of(code))
+        if not codes:
+            bad += 1
+        else:
+            for c2 in codes:
+                if c2 != code:
+                    slow_idx.append(i)
+                    slow_code.append(key_of(c2))
+    b.rows += kept
+    b.persons += kept
+    b.bad_birth_dates += bad
+    # every (code, line) in file order within each code, the codes in the order they first occur
+    at = np.concatenate([np.flatnonzero(fast), np.asarray(slow_idx, dtype=np.int64)])
+    keys = np.concatenate([code_int, np.asarray(slow_code, dtype=np.int64)])
+    if not len(at):
+        return n
+    order = np.lexsort((at, keys))      # (the entries of one line: its NIK's code first, as made)
+    at = at[order]
+    keys = keys[order]
+    firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    at_list = at.tolist()
+    ordered = (lines[at_list[0]],) if len(at_list) == 1 else operator.itemgetter(*at_list)(lines)
+    del lines, at_list
+    big = "\n".join(ordered)       # the groups one after the other, cut apart below
+    if ascii_only:
+        sizes = (ends - starts)[at]
+    else:
+        sizes = np.fromiter(map(len, ordered), dtype=np.int64, count=len(ordered))
+    del ordered
+    cum = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes + 1, out=cum[1:])
+    lasts = np.append(firsts[1:], len(sizes))
+    by_first = np.lexsort((order[firsts], at[firsts]))        # the groups in the order their codes first occur
+    cut_from = cum[firsts[by_first]].tolist()
+    cut_to = (cum[lasts[by_first]] - 1).tolist()
+    pieces = [big[i:j] for i, j in zip(cut_from, cut_to, strict=True)]
+    del big
+    codes = [f"{k:06d}" if k < 1_000_000 else other_codes[k] for k in keys[firsts[by_first]].tolist()]
+    groups = b.groups      # code -> its text, or the list of its pieces of text when there are several
+    if not groups:
+        groups.update(zip(codes, pieces, strict=True))
+        return n
+    get = groups.get
+    for code, piece in zip(codes, pieces, strict=True):
+        had = get(code)
+        if had is None:
+            groups[code] = piece
+        elif had.__class__ is str:
+            groups[code] = [had, piece]
+        else:
+            had.append(piece)
+    return n
+
+
+#: An extract of at least this many bytes is split in two halves read at once by this process and a
 #: forked one (where processes are forked: Linux).
 PARALLEL_MIN_CHARS = 48 << 20
 _PART: tuple[_PlainCsv, int, int, int] | None = None      # what a forked worker reads: its part of the text
@@ -401,7 +640,8 @@ def _read_part_in_worker() -> tuple[dict[str, str], int, int, int, dict[str, int
     src, pos, end, row_number = _PART
     b = _Buckets()
     _add_text(b, src, pos, end, row_number)
-    return ({code: "\n".join(lines) for code, lines in b.groups.items()}, b.rows, b.persons, b.bad_birth_dates,
+    return ({code: g if g.__class__ is str else "\n".join(g) for code, g in b.groups.items()}, b.rows, b.persons,
+            b.bad_birth_dates,
             dict(b.skipped), b.skipped_rows)
 
 
@@ -414,8 +654,8 @@ def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
     global _PART
     from sweet17.services.roster import start_method, usable_cpus
 
-    end = len(src.text)
-    mid = src.text.find("\n", src.pos + (end - src.pos) // 2) + 1
+    end = len(src.data)
+    mid = src.data.find(b"\n", src.pos + (end - src.pos) // 2) + 1
     if end - src.pos < PARALLEL_MIN_CHARS or start_method() != "fork" or usable_cpus() < 2 or mid <= 0 or mid >= end:
         _add_text(b, src, src.pos, end, src.first_row)
         yield b.groups
@@ -425,7 +665,9 @@ def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    second_row = src.first_row + src.text.count("\n", src.pos, mid)
+    import numpy  # noqa: F401  (imported here, not being imported by a thread when the worker is forked)
+
+    second_row = src.first_row + src.data.count(b"\n", src.pos, mid)
     _PART = (src, mid, end, second_row)
     gc.freeze()
     try:
@@ -517,10 +759,12 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
         if plain is not None:
             src = _open_plain_csv(plain, column_map)
             del plain
-            sha, layout, kind = src.sha, src.layout, "csv"
+            sha, layout, kind = "", src.layout, "csv"     # (the SHA-256 is being computed meanwhile)
+            hashing: _Hashing | None = src.hashing
             parts: Iterator[dict[str, Any]] = _plain_parts(src, b)
         else:
             sha, layout, kind = _read_any_extract(path, column_map, b)
+            hashing = None
             parts = iter([b.groups])
     except ReadError as e:
         raise UserError(_(e.message).format(path=path, **e.params), path=path) from None
@@ -558,8 +802,10 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
                 if b.persons == 0:
                     raise UserError(_("{path}: no row with a usable NIK; nothing was imported").format(path=path),
                                     path=path)
-                cur.execute("UPDATE registry_extract SET rows = ?, persons = ?, skipped = ? WHERE id = ?",
-                            (b.rows, b.persons, sum(b.skipped.values()), eid))
+                if hashing is not None:
+                    sha = hashing.result()
+                cur.execute("UPDATE registry_extract SET rows = ?, persons = ?, skipped = ?, file_sha256 = ? "
+                            "WHERE id = ?", (b.rows, b.persons, sum(b.skipped.values()), sha, eid))
                 cur.close()
                 ws.audit(actor, "registry.import", drive.slug,
                          {"file": path.name, "sha256": sha, "extract_id": eid, "rows": b.rows,
