@@ -66,15 +66,18 @@ def run(name: str, inst, limit: float) -> dict:  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     g = greedy_plan(inst)
     t_greedy = time.perf_counter() - t0
-    b = lower_bound(inst)
     t0 = time.perf_counter()
-    res = solve(inst, time_limit=limit)
+    b = lower_bound(inst)
+    t_bound = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = solve(inst, time_limit=limit)      # computes its own bound (when it needs one) inside the limit
     t_solve = time.perf_counter() - t0
     problems = verify_plan(inst, res.visits)
     m, mg = metrics(inst, res.visits), metrics(inst, g.visits)
     wd_plan, wd_lb, wd_g = _workdays(inst, m.end), _workdays(inst, b.end), _workdays(inst, mg.end)
     return {"name": name, "schools": len(inst.schools), "kits": sum(t.k for t in inst.teams),
-            "students": m.students, "solve_s": t_solve, "greedy_s": t_greedy, "status": res.status,
+            "students": m.students, "solve_s": t_solve, "greedy_s": t_greedy, "bound_s": t_bound,
+            "bound_detail": b.detail, "phases": [(p.name, p.status, p.value) for p in res.phases], "status": res.status,
             "method": res.method, "valid": not problems, "problems": problems[:3], "greedy_complete": g.complete,
             "end": m.end, "end_lb": b.end, "end_greedy": mg.end, "wd": wd_plan, "wd_lb": wd_lb, "wd_greedy": wd_g,
             "kd": m.kit_days, "kd_lb": b.kit_days, "kd_greedy": mg.kit_days, "travel": m.travel,
@@ -86,7 +89,12 @@ def report(r: dict) -> None:
         return f"{100.0 * (a - b) / b:+.1f}%" if b else "-"
 
     print(f"\n[{r['name']}] {r['schools']} schools, {r['kits']} kits, {r['students']} students planned")
-    print(f"  solve time       {r['solve_s']:.1f} s ({r['method']}, {r['status']}); greedy {r['greedy_s']:.2f} s")
+    print(f"  solve time       {r['solve_s']:.1f} s ({r['method']}, {r['status']}); greedy {r['greedy_s']:.2f} s; "
+          f"lower bound {r['bound_s']:.2f} s")
+    d = r["bound_detail"]
+    print(f"  kit-day bound    fractional {d['fractional']}, charged {d['charged']}, exact relaxation on "
+          f"{d['exact_components']} of {d['components']} components ({d['exact_proved']} proved) -> {r['kd_lb']}")
+    print(f"  phases           {r['phases'][:4]}")
     print(f"  plan valid       {r['valid']} {r['problems'] if r['problems'] else ''}")
     print(f"  end date         plan {r['end']}  bound {r['end_lb']}  greedy {r['end_greedy']}")
     print(f"  working days     plan {r['wd']}  bound {r['wd_lb']}  greedy {r['wd_greedy']}  "

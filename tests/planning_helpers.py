@@ -88,3 +88,53 @@ def tiny_instance(days: int = 10, demand: dict[str, int] | None = None, travel: 
                   for i, k in enumerate(kits))
     return Instance(start=start, end=all_days[-1], schools=schools, teams=teams,
                     params=Params(window=window, setup=setup, minutes_per_student=mps), between=between or {})
+
+
+def seed_cards(ws, slug: str, tmp: Path, printed: dict[str, int], delivered: dict[str, int] | None = None,  # type: ignore[no-untyped-def]
+               extra: dict[str, int] | None = None, printed_on: date = date(2027, 2, 20)) -> dict[str, int]:
+    """Roster students of ``slug``, printed cards for ``printed[school]`` of them (imported with the
+    printed-card import), ``delivered[school]`` of those already handed over, ``extra[school]`` more
+    students without a card. Returns the cards still to hand over per school. Synthetic people only."""
+    from sqlalchemy import text
+
+    from sweet17.domain.nik import encode
+    from sweet17.services.cards import import_cards
+
+    delivered = delivered or {}
+    extra = extra or {}
+    rows = ["NIK;Tanggal Cetak;No Seri"]
+    serial = 1000
+    with ws.engine.begin() as c:
+        for school in sorted(set(printed) | set(extra)):
+            imp = c.execute(text(
+                "INSERT INTO roster_import (drive_slug, school_code, file_name, file_sha256, file_format, "
+                "imported_at, imported_by) VALUES (:d, :s, :f, 'x', 'dapodik', '2027-01-05T08:00:00+00:00', 'uji') "
+                "RETURNING id"), {"d": slug, "s": school, "f": f"{school}.xlsx"}).scalar()
+            n_cards, n_done = printed.get(school, 0), delivered.get(school, 0)
+            for i in range(n_cards + extra.get(school, 0)):
+                serial += 1
+                born = date(2010, 1 + i % 12, 1 + i % 28)
+                sex = "LP"[i % 2]
+                nik = encode("631106", born, sex, serial)
+                nisn = f"0010{serial:06d}"
+                name = f"Siswa Kartu {school} {i:03d}"
+                c.execute(text(
+                    "INSERT INTO roster_student (import_id, drive_slug, school_code, row_number, student_key, name, "
+                    "name_key, nisn, nik, sex, birth_date, rombel) VALUES (:i, :d, :s, :n, :k, :name, :nk, :nisn, "
+                    ":nik, :sex, :bd, 'XII 1')"),
+                    {"i": imp, "d": slug, "s": school, "n": 7 + i, "k": f"nisn:{nisn}", "name": name,
+                     "nk": name.lower(), "nisn": nisn, "nik": nik, "sex": sex, "bd": born.isoformat()})
+                if i < n_cards:
+                    rows.append(f"{nik};{printed_on.isoformat()};6311K{serial:07d}")
+                if i < n_done:
+                    c.execute(text(
+                        "INSERT INTO delivery (id, drive_slug, school_code, nik, nisn, name, card_uid, card_serial, "
+                        "uid_checked, receiver_name, receiver_relation, confirmation, confirmation_sha256, "
+                        "confirmation_sealed, operator, delivered_at) VALUES (:id, :d, :s, :nik, :nisn, :n, '', :ser, "
+                        "0, :n, 'self', 'signature', 'abc', X'00', 'op', '2027-02-25T10:00:00+08:00')"),
+                        {"id": f"dlv-{serial}", "d": slug, "s": school, "nik": nik, "nisn": nisn, "n": name,
+                         "ser": f"6311K{serial:07d}"})
+    cards = tmp / "kartu-tercetak.csv"
+    cards.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import_cards(ws, cards, actor="uji", drive_slug=slug, today=date(2027, 2, 28))
+    return {s: printed[s] - delivered.get(s, 0) for s in printed}

@@ -139,8 +139,15 @@ def test_exports_xlsx_ics_pdf(workspace, drive, tmp_path):
     names = wb.sheet_names
     assert "Tim Satu" in names and "Tim Dua" in names and {"A", "B", "C", "D"} <= set(names)
     rows_a = wb.get_sheet_by_name("A").to_python()
-    called = [r[1] for r in rows_a[4:] if r and r[1]]
+    called = []
+    for r in rows_a[4:]:
+        if not r or not r[1]:
+            break                                   # then the school's follow-up sweep
+        called.append(r[1])
     assert len(called) == sum(v.students for v in stored.visits if v.school == "A")
+    after = [r for r in rows_a[4 + len(called):] if r and any(r)]
+    assert after[0][0] == "Susulan: tidak dipanggil pada kunjungan ini"
+    assert any(r[1] == "Siswa A muda 01" for r in after)     # turns 16 in April: listed with the school
     assert all(n.startswith("Siswa A") for n in called)
     assert not any("6311" in str(c) for r in rows_a for c in r)                 # no NIK in the export
     team_rows = wb.get_sheet_by_name("Tim Satu").to_python()[3:]
@@ -202,6 +209,12 @@ def test_cli_plan_show_export_replan(cli, tmp_path, drive, workspace, monkeypatc
     assert code == 0 and "Batas bawah" in out and "Kit-hari" in out, out
     code, out, err = cli("--workspace", ws, "drive", "show", "--drive", folder)
     assert code == 0 and "SMA UJI A" in out
+    # the follow-up sweep is listed per school: A has a student who turns 16 in April, after its visits
+    assert "Susulan (tidak dipanggil pada kunjungan sekolah)" in out
+    row = next(line for line in out.splitlines() if "SMA UJI A (A)" in line and "Apr 2027" in line)
+    assert "1 Apr 2027" in row, out
+    code, out, err = cli("--workspace", ws, "drive", "show", "--drive", folder, "--school", "A", "--json")
+    assert [f["school"] for f in json.loads(out)["followup"]] == ["A"]
     code, out, err = cli("--workspace", ws, "drive", "show", "--drive", folder, "--school", "C", "--json")
     assert code == 0 and {v["school"] for v in json.loads(out)["visits"]} == {"C"}
     code, out, err = cli("--workspace", ws, "drive", "export", "--drive", folder, "--xlsx", "--ics", "--json")

@@ -5,7 +5,8 @@ holidays and collective leave days come from ``sweet17.adapters.holidays_id``. A
 for everyone on a national holiday, a cuti bersama day, or one of the drive's local holidays.
 On top of that a school is closed outside its days (``mon-fri``/``mon-sat``) and on its
 blackout dates, and a team is off outside its working days and on its days off. Extra
-closures (a cancelled visit, a team's sudden day off) are passed in as well.
+closures (a cancelled visit, a team's sudden day off) are passed in as well. The calendar spans the
+recording drive and the card hand-over period (``[delivery]`` start and end).
 """
 
 from __future__ import annotations
@@ -46,10 +47,10 @@ def common_closures(drive: Drive, holidays: Mapping[date, str]) -> dict[date, Cl
     """Days closed for every school and team: national holidays, cuti bersama, the drive's local holidays."""
     out: dict[date, Closed] = {}
     for d, name in holidays.items():
-        if drive.start <= d <= drive.end:
+        if drive.calendar_start <= d <= drive.calendar_end:
             out[d] = Closed(R_HOLIDAY, (("name", name),))
     for r in drive.local_holidays:
-        for d in daterange(max(r.start, drive.start), min(r.end, drive.end)):
+        for d in daterange(max(r.start, drive.calendar_start), min(r.end, drive.calendar_end)):
             out.setdefault(d, Closed(R_LOCAL, (("name", r.reason or "-"),)))
     return out
 
@@ -57,7 +58,7 @@ def common_closures(drive: Drive, holidays: Mapping[date, str]) -> dict[date, Cl
 def school_closed(drive: Drive, school: School, d: date, holidays: Mapping[date, str],
                   cancelled: Iterable[date] = ()) -> Closed | None:
     """Why ``school`` takes no visit on ``d`` (None when it is open)."""
-    if not drive.start <= d <= drive.end:
+    if not drive.calendar_start <= d <= drive.calendar_end:
         return Closed(R_OUTSIDE)
     if d in set(cancelled):
         return Closed(R_CANCELLED)
@@ -78,7 +79,7 @@ def school_closed(drive: Drive, school: School, d: date, holidays: Mapping[date,
 def team_closed(drive: Drive, team: Team, d: date, holidays: Mapping[date, str],
                 off: Iterable[date] = ()) -> Closed | None:
     """Why ``team`` does not work on ``d`` (None when it works)."""
-    if not drive.start <= d <= drive.end:
+    if not drive.calendar_start <= d <= drive.calendar_end:
         return Closed(R_OUTSIDE)
     if d in set(off):
         return Closed(R_TEAM_OFF, (("name", "-"),))
@@ -98,9 +99,10 @@ def team_closed(drive: Drive, team: Team, d: date, holidays: Mapping[date, str],
 
 def school_open_days(drive: Drive, school: School, holidays: Mapping[date, str], start: date | None = None,
                      end: date | None = None, cancelled: Iterable[date] = ()) -> list[date]:
-    """The days in [start, end] (default: the drive) on which ``school`` takes visits."""
+    """The days in [start, end] (default: the recording drive; at most the drive's calendar, which includes the
+    card hand-over period) on which ``school`` takes visits."""
     cancelled = set(cancelled)
-    lo, hi = max(start or drive.start, drive.start), min(end or drive.end, drive.end)
+    lo, hi = max(start or drive.start, drive.calendar_start), min(end or drive.end, drive.calendar_end)
     return [d for d in daterange(lo, hi) if school_closed(drive, school, d, holidays, cancelled) is None]
 
 
@@ -108,5 +110,5 @@ def team_work_days(drive: Drive, team: Team, holidays: Mapping[date, str], start
                    end: date | None = None, off: Iterable[date] = ()) -> list[date]:
     """The days in [start, end] (default: the drive) on which ``team`` works."""
     off = set(off)
-    lo, hi = max(start or drive.start, drive.start), min(end or drive.end, drive.end)
+    lo, hi = max(start or drive.start, drive.calendar_start), min(end or drive.end, drive.calendar_end)
     return [d for d in daterange(lo, hi) if team_closed(drive, team, d, holidays, off) is None]

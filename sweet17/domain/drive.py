@@ -99,6 +99,15 @@ class PlanningParams:
     time_limit_seconds: float = 10.0      # default solver time budget of ``drive plan``
 
 
+@dataclass(frozen=True)
+class DeliveryParams:
+    """Card hand-over visits, KTPku Datang (``[delivery]`` in drive.toml, all optional)."""
+    start: date | None = None             # first day of hand-over visits (default: the drive's start)
+    end: date | None = None               # last day (default: the drive's end)
+    minutes_per_student: float = 2.0      # find the student, check the card on the reader, confirm
+    setup_minutes: int = 20
+
+
 DEFAULT_BRING = (
     N_("Photocopy of the family card (Kartu Keluarga)"),
     N_("Student card or school report book (rapor) showing the name and date of birth"),
@@ -147,6 +156,24 @@ class Drive:
     letters: LetterParams = field(default_factory=LetterParams)
     fixed_visits: tuple[FixedVisit, ...] = ()
     timezone: str = ""                    # IANA name; empty: from the province (WIB, WITA or WIT)
+    delivery: DeliveryParams = field(default_factory=DeliveryParams)
+
+    @property
+    def delivery_start(self) -> date:
+        return self.delivery.start or self.start
+
+    @property
+    def delivery_end(self) -> date:
+        return self.delivery.end or self.end
+
+    @property
+    def calendar_start(self) -> date:
+        """First day of the drive's calendar: recording and card hand-over."""
+        return min(self.start, self.delivery_start)
+
+    @property
+    def calendar_end(self) -> date:
+        return max(self.end, self.delivery_end)
 
     @property
     def tz_name(self) -> str:
@@ -344,6 +371,19 @@ def parse_drive(data: dict[str, Any]) -> Drive:
     o = data.get("office", {})
     office = Office(name=str(_req(o, "name", "office.")), address=str(o.get("address", "")),
                     lat=_coord(o.get("lat"), "office.lat", 90), lon=_coord(o.get("lon"), "office.lon", 180))
+    dl = _section(data, "delivery")
+    d_start = _date(dl["start"], "delivery.start") if dl.get("start") not in (None, "") else None
+    d_end = _date(dl["end"], "delivery.end") if dl.get("end") not in (None, "") else None
+    if (d_end or end) < (d_start or start):
+        raise DriveDefinitionError("delivery.end", N_("ends before it starts"))
+    delivery = DeliveryParams(
+        start=d_start, end=d_end,
+        minutes_per_student=_number(dl.get("minutes_per_student", 2.0), "delivery.minutes_per_student"),
+        setup_minutes=_minutes(dl.get("setup_minutes", 20), "delivery.setup_minutes"))
+    if delivery.minutes_per_student <= 0:
+        raise DriveDefinitionError("delivery.minutes_per_student", N_("must be more than 0"))
+    # blackouts, days off and local holidays may fall in the recording or the hand-over period
+    cal_lo, cal_hi = min(start, d_start or start), max(end, d_end or end)
     rec = data.get("recording", {})
     recording = RecordingParams(
         minutes_per_student=_number(rec.get("minutes_per_student", 6.0), "recording.minutes_per_student"),
@@ -374,7 +414,7 @@ def parse_drive(data: dict[str, Any]) -> Drive:
             travel_minutes=travel_minutes,
             npsn=str(s.get("npsn", "")), address=str(s.get("address", "")), lat=lat, lon=lon,
             days=_days(s.get("days", "mon-sat"), f"{where}days"),
-            blackouts=_ranges(s.get("blackouts"), f"{where}blackouts", start, end),
+            blackouts=_ranges(s.get("blackouts"), f"{where}blackouts", cal_lo, cal_hi),
             roster=str(s.get("roster", "")),
         ))
     if not schools:
@@ -396,7 +436,7 @@ def parse_drive(data: dict[str, Any]) -> Drive:
             kits_seen.add(k)
         teams.append(Team(id=team_id, name=str(t.get("name", t["id"])), kits=kits,
                           working_days=_days(t.get("working_days", "mon-fri"), f"{where}working_days"),
-                          days_off=_ranges(t.get("days_off"), f"{where}days_off", start, end)))
+                          days_off=_ranges(t.get("days_off"), f"{where}days_off", cal_lo, cal_hi)))
     if not teams:
         raise DriveDefinitionError("teams", N_("the drive has no teams"))
     travel: dict[tuple[str, str], int] = {}
@@ -459,8 +499,9 @@ def parse_drive(data: dict[str, Any]) -> Drive:
         province=str(d.get("province", "")), start=start, end=end, office=office,
         schools=tuple(schools), teams=tuple(teams), recording=recording,
         min_age=min_age,
-        local_holidays=_ranges(d.get("local_holidays"), "drive.local_holidays", start, end),
+        local_holidays=_ranges(d.get("local_holidays"), "drive.local_holidays", cal_lo, cal_hi),
         travel_between=travel, history=history, registry_extract=str(d.get("registry_extract", "")),
         planning=PlanningParams(pair_max_travel_minutes=pair_max, pair_partners=partners, time_limit_seconds=limit),
         letters=letters, fixed_visits=tuple(fixed), timezone=str(d.get("timezone", "") or ""),
+        delivery=delivery,
     )

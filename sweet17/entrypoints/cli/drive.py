@@ -34,6 +34,12 @@ def _time_limit_option():  # type: ignore[no-untyped-def]
                                                               "[planning] time_limit_seconds, 10)."))
 
 
+def _purpose_option():  # type: ignore[no-untyped-def]
+    return typer.Option("recording", "--purpose", help=_("recording (the default): the e-KTP recording visits; "
+                                                         "delivery: the visits that hand the printed cards over "
+                                                         "(KTPku Datang), a plan series of its own."))
+
+
 def _days(n: int | None) -> str:
     return "-" if n is None else str(n)
 
@@ -44,11 +50,13 @@ def _print_outcome(out, loaded) -> None:  # type: ignore[no-untyped-def]
     from sweet17.services.planning.service import fmt_date
 
     m, b = out.metrics, out.bound
+    delivery = out.purpose == "delivery"
     status = {"optimal": _("proved optimal"), "feasible": _("best found in the time allowed")}.get(out.status,
                                                                                                   out.status)
-    console.print(_("Plan version {version} of {drive} ({method}, {status}, {seconds} s)").format(
-        version=out.version, drive=out.drive, method=out.method, status=status,
-        seconds=f"{out.solve_seconds:.1f}"), highlight=False, soft_wrap=True)
+    title = _("Card hand-over plan (KTPku Datang) version {version} of {drive} ({method}, {status}, {seconds} s)") \
+        if delivery else _("Plan version {version} of {drive} ({method}, {status}, {seconds} s)")
+    console.print(title.format(version=out.version, drive=out.drive, method=out.method, status=status,
+                               seconds=f"{out.solve_seconds:.1f}"), highlight=False, soft_wrap=True)
     t = Table(show_header=True, title_justify="left")
     t.add_column("")
     t.add_column(_("Plan"), justify="right")
@@ -59,20 +67,49 @@ def _print_outcome(out, loaded) -> None:  # type: ignore[no-untyped-def]
     t.add_row(_("Kit-days"), str(m.kit_days), str(b.kit_days), str(g.kit_days) if g else "-")
     t.add_row(_("Team-days"), str(m.team_days), "", str(g.team_days) if g else "-")
     t.add_row(_("Travel (minutes)"), str(m.travel), "", str(g.travel) if g else "-")
-    t.add_row(_("Students"), str(m.students), "", str(g.students) if g else "-")
+    t.add_row(_("Cards") if delivery else _("Students"), str(m.students), "", str(g.students) if g else "-")
     console.print(t)
     console.print(_("The plan ends {days} working day(s) after the lower bound ({kits} kit-days more)."
                     ).format(days=_days(out.working_gap), kits=m.kit_days - b.kit_days), highlight=False)
-    total = sum(f["students"] for f in out.followup)
-    within = sum(f["within_drive"] for f in out.followup)
-    if total:
-        console.print(_("Follow-up sweep: {n} students reach the age after their school's first visit and find no "
-                        "room on its visits ({within} of them before the drive ends).").format(n=total, within=within),
-                      highlight=False, soft_wrap=True)
+    _print_followup(out.followup)
     missing = sum(out.not_planned.get("no_birth_date", {}).values())
     if missing:
         console.print(_("{n} students have no birth date on the roster and are not planned: see sweet17 roster "
                         "problems.").format(n=missing), highlight=False, soft_wrap=True)
+
+
+def _print_followup(followup, table: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """The follow-up sweep: students who reach the age after their school's visit (a line, or a table per school)."""
+    from rich.table import Table
+
+    from sweet17.services.planning.service import fmt_date
+
+    total = sum(f["students"] for f in followup)
+    if not total:
+        return
+    within = sum(f["within_drive"] for f in followup)
+    console.print(_("Follow-up sweep: {n} students reach the age after their school's first visit and find no "
+                    "room on its visits ({within} of them before the drive ends).").format(n=total, within=within),
+                  highlight=False, soft_wrap=True)
+    if not table:
+        return
+
+    def d(x):  # type: ignore[no-untyped-def]
+        from datetime import date
+
+        return fmt_date(date.fromisoformat(x) if isinstance(x, str) else x)
+
+    t = Table(title=_("Follow-up sweep (not called on the school's visits)"), title_justify="left")
+    for col, just in ((_("School"), "left"), (_("Students"), "right"), (_("Reach the age"), "left"),
+                      (_("Before the drive ends"), "right"), (_("School's visits"), "left")):
+        t.add_column(col, justify=just)
+    for f in followup:
+        visits = (d(f["first_visit"]) + (" - " + d(f["last_visit"]) if f.get("last_visit") and f["last_visit"]
+                                         != f["first_visit"] else "")) if f.get("first_visit") else _("no visit")
+        t.add_row(f"{f['name']} ({f['school']})", str(f["students"]), f"{d(f['first'])} - {d(f['last'])}",
+                  str(f["within_drive"]), visits)
+    console.print(t)
+    console.print(_("Their names: the follow-up sheet of sweet17 drive export --xlsx."), highlight=False)
 
 
 def _visits_table(visits, drive, title: str):  # type: ignore[no-untyped-def]
@@ -193,19 +230,26 @@ def register(app: typer.Typer) -> None:
         teams: str = typer.Option(None, "--teams", help=_("Only these teams, comma separated (default: all).")),
         until: str = typer.Option(None, "--until", help=_("Finish by this date (default: the drive's end).")),
         time_limit: float = _time_limit_option(),
+        purpose: str = _purpose_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from sweet17.services.planning.service import plan_drive
+        from sweet17.services.planning.service import check_purpose, plan_drive
 
+        purpose = check_purpose(purpose)
         ws = open_workspace()
         loaded = _load(ws, drive)
         team_ids = [x.strip() for x in teams.split(",") if x.strip()] if teams else None
-        out = plan_drive(ws, loaded, teams=team_ids, until=parse_date(until, "--until"), time_limit=time_limit)
+        out = plan_drive(ws, loaded, teams=team_ids, until=parse_date(until, "--until"), time_limit=time_limit,
+                         purpose=purpose)
         if json_out:
             print_json(out.to_dict())
             return
         _print_outcome(out, loaded)
-        console.print(_("Show it with: sweet17 drive show; export it with: sweet17 drive export"), highlight=False)
+        if purpose == "delivery":
+            console.print(_("Show it with: sweet17 drive show --purpose delivery; export it with: sweet17 drive export "
+                            "--purpose delivery"), highlight=False, soft_wrap=True)
+        else:
+            console.print(_("Show it with: sweet17 drive show; export it with: sweet17 drive export"), highlight=False)
 
     @sub.command("show", help=_("Show the plan by date and team (the latest version, or --version N)."))
     def show(
@@ -213,16 +257,21 @@ def register(app: typer.Typer) -> None:
         version: int = typer.Option(None, "--version", help=_("Plan version (default: the latest).")),
         team: str = typer.Option(None, "--team", help=_("Only this team.")),
         school: str = typer.Option(None, "--school", help=_("Only this school (code).")),
+        purpose: str = _purpose_option(),
         json_out: bool = json_option(),
     ) -> None:
         from sweet17.errors import UserError
-        from sweet17.services.planning.service import fmt_date, load_plan
+        from sweet17.services.planning.service import check_purpose, fmt_date, load_plan
 
+        purpose = check_purpose(purpose)
         ws = open_workspace()
         loaded = _load(ws, drive)
         d = loaded.drive
-        p = load_plan(ws, d.slug, version)
+        p = load_plan(ws, d.slug, version, purpose)
         if p is None:
+            if version is None and purpose == "delivery":
+                raise UserError(_("Drive {drive} has no card hand-over plan yet: run sweet17 drive plan --purpose "
+                                  "delivery first").format(drive=d.slug))
             if version is None:
                 raise UserError(_("Drive {drive} has no plan yet: run sweet17 drive plan first").format(drive=d.slug))
             raise UserError(_("Drive {drive} has no plan version {version}").format(drive=d.slug, version=version))
@@ -231,20 +280,27 @@ def register(app: typer.Typer) -> None:
         if school and school not in {s.code for s in d.schools}:
             raise UserError(_("Option --school: unknown school {code}").format(code=school))
         visits = [v for v in p.visits if (not team or v.team == team) and (not school or v.school == school)]
+        followup = [f for f in p.followup if not school or f["school"] == school]
         if json_out:
             data = p.to_dict({s.code: s.name for s in d.schools})
             data["visits"] = [x for x in data["visits"] if (not team or x["team"] == team)
                               and (not school or x["school"] == school)]
+            data["followup"] = followup
+            data["followup_total"] = sum(f["students"] for f in followup)
             print_json(data)
             return
-        title = _("Plan version {version} ({kind}, {created}): {first} to {end}, {kits} kit-days; lower bound "
-                  "{bound_end}, {bound_kits} kit-days").format(
+        title = (_("Card hand-over plan (KTPku Datang) version {version} ({kind}, {created}): {first} to {end}, {kits} "
+                   "kit-days; lower bound {bound_end}, {bound_kits} kit-days") if purpose == "delivery" else
+                 _("Plan version {version} ({kind}, {created}): {first} to {end}, {kits} kit-days; lower bound "
+                   "{bound_end}, {bound_kits} kit-days")).format(
             version=p.version, kind=_("replan") if p.kind == "replan" else _("plan"), created=p.created_at[:16],
             first=fmt_date(p.first_date), end=fmt_date(p.end_date), kits=p.kit_days, bound_end=fmt_date(p.bound_end),
             bound_kits=p.bound_kit_days)
         console.print(_visits_table(visits, d, title))
         if p.changes and not team and not school:
             _print_changes(p.changes, loaded)
+        if not team:
+            _print_followup(followup, table=True)
 
     @sub.command("export", help=_("Write the plan for the people who use it, into exports/<drive>/: --xlsx (a sheet "
                                   "per team and per school with the students to call), --ics (calendars for the "
@@ -259,15 +315,19 @@ def register(app: typer.Typer) -> None:
                                                                 "this version (after a replan).")),
         out: Path = typer.Option(None, "--out", help=_("Folder to write into (default: the workspace's exports "
                                                        "folder).")),
+        purpose: str = _purpose_option(),
         json_out: bool = json_option(),
     ) -> None:
         from sweet17.services.planning.exports import export_plan
+        from sweet17.services.planning.service import check_purpose
 
+        purpose = check_purpose(purpose)
         ws = open_workspace()
         loaded = _load(ws, drive)
         if not (xlsx or ics or pdf):
             xlsx = ics = pdf = True
-        res = export_plan(ws, loaded, version=version, xlsx=xlsx, ics=ics, pdf=pdf, changed_only=changed, out_dir=out)
+        res = export_plan(ws, loaded, version=version, xlsx=xlsx, ics=ics, pdf=pdf, changed_only=changed, out_dir=out,
+                          purpose=purpose)
         if json_out:
             print_json(res.to_dict())
             return
@@ -281,6 +341,16 @@ def register(app: typer.Typer) -> None:
         if pdf:
             console.print("  " + _("{n} letters in {folder}").format(
                 n=len(res.letters), folder=res.letters[0].parent.name if res.letters else "-"), highlight=False)
+        if purpose == "delivery":
+            if res.no_room or res.followup:
+                console.print(_("{n} printed cards are on no visit's list (printed after the school's visits, or "
+                                "imported since the plan): replan with sweet17 drive replan --purpose delivery --from "
+                                "DATE.").format(n=res.no_room + res.followup), highlight=False, soft_wrap=True)
+            return
+        if res.followup:
+            console.print(_("Follow-up sweep: {n} students reach the age after their school's visit; they are listed on "
+                            "the follow-up sheet and on each school's sheet.").format(n=res.followup),
+                          highlight=False, soft_wrap=True)
         if res.no_room:
             console.print(_("{n} students of age are on no visit's list (the rosters changed since the plan): "
                             "replan with sweet17 drive replan --from DATE.").format(n=res.no_room), highlight=False,
@@ -298,18 +368,29 @@ def register(app: typer.Typer) -> None:
         from_: str = typer.Option(None, "--from", help=_("Replan the visits from this date on; earlier visits are "
                                                          "kept (default: the first date given above).")),
         time_limit: float = _time_limit_option(),
+        purpose: str = _purpose_option(),
         json_out: bool = json_option(),
     ) -> None:
-        from sweet17.services.planning.service import parse_cancel, parse_team_off, replan_drive
+        from sweet17.services.planning.service import (
+            check_purpose,
+            parse_cancel,
+            parse_team_off,
+            replan_drive,
+        )
 
+        purpose = check_purpose(purpose)
         ws = open_workspace()
         loaded = _load(ws, drive)
         out = replan_drive(ws, loaded, cancel=parse_cancel(cancel or []), team_off=parse_team_off(team_off or []),
-                           from_date=parse_date(from_, "--from"), time_limit=time_limit)
+                           from_date=parse_date(from_, "--from"), time_limit=time_limit, purpose=purpose)
         if json_out:
             print_json(out.to_dict())
             return
         _print_outcome(out, loaded)
         _print_changes(out.changes, loaded)
         if any(c["letter"] for c in out.changes):
-            console.print(_("New letters for these schools: sweet17 drive export --pdf --changed"), highlight=False)
+            if purpose == "delivery":
+                console.print(_("New letters for these schools: sweet17 drive export --purpose delivery --pdf --changed"),
+                              highlight=False, soft_wrap=True)
+            else:
+                console.print(_("New letters for these schools: sweet17 drive export --pdf --changed"), highlight=False)

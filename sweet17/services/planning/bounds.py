@@ -1,93 +1,264 @@
-"""A lower bound on the plan's kit-days and end date, computed without the solver.
+"""A lower bound on the plan's kit-days and end date, computed independently of the planner's model.
 
-Kit-days: every student at school ``s`` takes ``minutes_per_student`` of one kit's day, and a
-kit's day at ``s`` has at most ``window - setup - ride`` minutes to record, ``ride`` being the
-shortest way from the office to ``s`` (directly, or through a nearer school the team records at
-first). Summing ``students x minutes / available minutes`` over schools gives the fractional
-kit-days no plan can go below (a two-school day is covered: its two shares add up to less than
-one kit-day). Each school counts the students due on the first day it could be visited, the
-fewest it can ever have.
+Every plan the planner may store passes ``verify_plan``, so the bound only relies on the rules
+checked there. Notation: ``W`` the school-day window, ``S`` the setup minutes, ``m`` the minutes
+per student, ``t(s)`` the ride from the office to school ``s``, ``t(a,b)`` the ride between two
+schools. A *kit-day* is one kit used by a team on one day (what ``metrics`` counts); by the rules
+every kit-day is one of:
 
-End date: the later of (a) the first day by which the kits' working days add up to those
-kit-days, and (b) for each school, the first day by which all kits working on its open days
-could have recorded its students -- the far school with little time per day and few open
-days is where this binds.
+- a *solo* kit-day: the kit records at one school ``s`` only (a team's day at one school, or one
+  side of a day with the kits divided). It records at most
+  ``C(s) = floor((W - S - r(s)) / m)`` students, ``r(s)`` the shortest ride to ``s``: direct, or
+  through a near school when the kits are divided;
+- a *shared* kit-day on a near pair ``(a, b)`` (``t(a,b) <= pair_max_travel``, nearer school
+  ``a`` first): the kit records ``u_a`` at ``a`` then ``u_b`` at ``b`` with
+  ``ceil(u_a/k) + ceil(u_b/k) <= (W - t(a) - t(a,b) - 2S) / m`` per kit, hence (summed over the
+  ``k`` kits) ``u_a + u_b <= k P(a,b)``, ``P(a,b) = floor((W - t(a) - t(a,b) - 2S) / m)``.
+  ``P(a,b) <= C(a)`` and ``P(a,b) <= C(b)``.
+
+Each school ``s`` has at least ``n(s)`` students to record: those due on the first day it could be
+visited (a later first visit only adds students), or the fixed number left in a replan.
+
+**Kit-days.** Three valid bounds, the largest is used; each is computed per *component* (schools
+linked by near pairs: a kit-day never serves two components, so the components' bounds add up,
+and each component's kit-days are a whole number, so each is rounded up):
+
+1. *fractional*: charge each student at ``s`` ``1/C(s)`` of a kit-day. A solo kit-day is charged
+   at most 1; a shared one at most ``u_a/C(a) + u_b/C(b) <= (u_a + u_b)/P <= 1``. So
+   ``kit-days >= sum n(s)/C(s)``.
+2. *charged*: for a ``theta`` in [0, 1] charge a shared kit-day ``theta u/P + (1 - theta)/2`` to each
+   of its two schools (together at most ``theta (u_a + u_b)/P + 1 - theta <= 1``) and a solo kit-day 1
+   to its school. Whatever a plan does at ``s`` -- ``x`` solo kit-days and shared ones carrying the
+   remaining ``R = n - x C(s)`` students -- is charged at least
+   ``g_theta(s) = min over x of x + theta R/P(s) + ceil(R/P(s)) (1 - theta)/2`` (``P(s)`` the best
+   pair of ``s``; ``R <= 0`` costs nothing). So ``kit-days >= sum g_theta(s)`` for every theta;
+   the best theta of a grid is taken per component. Unlike (1) this sees that a school with 110
+   students and 37 a kit-day takes 3 kit-days and a shared one, not 2.97.
+3. *exact relaxation* (components of at most ``EXACT_MAX_SCHOOLS`` schools): the integer program
+   min ``sum x_s + sum y_ab`` subject to ``C(s) x_s + sum_b u_sb >= n(s)``, ``u_ab + u_ba <=
+   P(a,b) y_ab`` (integers), which every plan satisfies with its own solo and shared kit-days.
+   It is solved by CP-SAT (a small program over the schools, not the planner's model); only the
+   bound CP-SAT *proves* is used, so a time-out weakens the bound but never makes it wrong.
+
+**End date.** The later of (a) the first day by which the kits of the teams working on days when
+some school needing a visit is open add up to the kit-days bound (a kit-day is used on such a day);
+(b) per school, the first day by which all kits working on its possible days, ``C(s)`` students
+each, could have recorded ``n(s)`` -- this binds for a far school with few open days.
+
+Tests compare the bound with plans CP-SAT proves optimal and with brute force on tiny instances
+(``tests/test_planning_bounds.py``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 
 from sweet17.services.planning.instance import Instance
 
+# Components up to this many schools also get the exact relaxation (CP-SAT, proven bound only).
+EXACT_MAX_SCHOOLS = 60
+EXACT_SECONDS = 1.5
+THETAS = tuple(i / 20 for i in range(21))
+
 
 @dataclass(frozen=True)
 class Bound:
-    kit_days: int                  # ceil of the fractional kit-days
-    fractional_kit_days: float
+    kit_days: int                  # the kit-days bound (the largest of the three, rounded up per component)
+    fractional_kit_days: float     # bound 1 (no rounding)
     end: date | None               # None: not reachable inside the horizon
     capacity_end: date | None      # (a)
     school_end: date | None        # (b), the latest school
     binding_school: str | None     # the school of (b)
+    detail: dict = field(default_factory=dict, compare=False)   # per method: kit-days, seconds
 
     def to_dict(self) -> dict:
         return {"kit_days": self.kit_days, "fractional_kit_days": round(self.fractional_kit_days, 2),
                 "end": self.end, "capacity_end": self.capacity_end, "school_end": self.school_end,
-                "binding_school": self.binding_school}
+                "binding_school": self.binding_school, "detail": self.detail}
 
 
-def lower_bound(inst: Instance) -> Bound:
+@dataclass(frozen=True)
+class Relaxation:
+    """The per-school figures the kit-day bound works with (see the module docstring)."""
+    need: dict[str, int]                            # n(s)
+    solo: dict[str, int]                            # C(s)
+    pairs: dict[tuple[str, str], int]               # (nearer, farther) -> P(a,b) > 0
+    possible: dict[str, list[date]]                 # days s could be visited (open, a team works)
+    unreachable: tuple[str, ...]                    # no possible day, or no minute to record
+
+    def components(self) -> list[list[str]]:
+        parent = {c: c for c in self.need}
+
+        def find(c: str) -> str:
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        for a, b in self.pairs:
+            parent[find(a)] = find(b)
+        comps: dict[str, list[str]] = defaultdict(list)
+        for c in sorted(self.need):
+            comps[find(c)].append(c)
+        return sorted(comps.values(), key=lambda cs: (len(cs), cs[0]))
+
+    def best_pair(self) -> dict[str, int]:
+        out = {c: 0 for c in self.need}
+        for (a, b), p in self.pairs.items():
+            out[a] = max(out[a], p)
+            out[b] = max(out[b], p)
+        return out
+
+
+def relaxation(inst: Instance) -> Relaxation:
     p = inst.params
-    sp = inst.shortest_travel()
+    work_any = set().union(*(t.work_days for t in inst.teams)) if inst.teams else set()
+    schools = [s for s in inst.schools if inst.needs_visit(s)]
+    codes = {s.code for s in schools}
+    near = {k: t for k, t in inst.between.items()
+            if t <= p.pair_max_travel and k[0] in codes and k[1] in codes}
+    ride = {s.code: s.travel for s in schools}
+    for (a, b), t_ab in near.items():
+        first, second = inst.pair_order(a, b)
+        ride[second] = min(ride[second], inst.by_code[first].travel + t_ab)
+    need, solo, possible = {}, {}, {}
+    unreachable = []
+    for s in schools:
+        days = [d for d in inst.visit_days(s) if d in work_any]
+        cap = math.floor((p.window - p.setup - ride[s.code]) / p.minutes_per_student)
+        if not days or cap <= 0:
+            unreachable.append(s.code)
+            continue
+        need[s.code] = s.fixed_demand if s.fixed_demand is not None else s.demand_on(days[0])
+        solo[s.code] = cap
+        possible[s.code] = days
+    pairs = {}
+    for (a, b), t_ab in near.items():
+        if a not in need or b not in need:
+            continue
+        first, second = inst.pair_order(a, b)
+        pp = math.floor((p.window - inst.by_code[first].travel - t_ab - 2 * p.setup) / p.minutes_per_student)
+        if pp > 0:
+            pairs[(first, second)] = pp
+    return Relaxation(need, solo, pairs, possible, tuple(unreachable))
+
+
+def charged(n: int, cap: int, pair: int, theta: float) -> float:
+    """``g_theta``: the least a school with ``n`` students is charged (bound 2 of the module docstring)."""
+    if n <= 0:
+        return 0.0
+    best = float(math.ceil(n / cap))
+    if pair <= 0:
+        return best
+    for x in range(0, math.ceil(n / cap)):
+        rest = n - cap * x
+        best = min(best, x + theta * rest / pair + math.ceil(rest / pair) * (1 - theta) / 2)
+    return best
+
+
+def exact_relaxation(rel: Relaxation, codes: list[str], seconds: float) -> tuple[int, bool]:
+    """Bound 3 on the schools ``codes`` (one component): (proven lower bound, proven optimal)."""
+    from ortools.sat.python import cp_model
+
+    cs = set(codes)
+    m = cp_model.CpModel()
+    cover: dict[str, list] = defaultdict(list)
+    obj = []
+    for c in codes:
+        x = m.new_int_var(0, math.ceil(rel.need[c] / rel.solo[c]), "")
+        cover[c].append(rel.solo[c] * x)
+        obj.append(x)
+    for (a, b), pp in rel.pairs.items():
+        if a not in cs:
+            continue
+        y = m.new_int_var(0, math.ceil((rel.need[a] + rel.need[b]) / pp), "")
+        ua = m.new_int_var(0, rel.need[a], "")
+        ub = m.new_int_var(0, rel.need[b], "")
+        m.add(ua + ub <= pp * y)
+        cover[a].append(ua)
+        cover[b].append(ub)
+        obj.append(y)
+    for c in codes:
+        m.add(sum(cover[c]) >= rel.need[c])
+    m.minimize(sum(obj))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.random_seed = 17
+    status = solver.solve(m)
+    if status == cp_model.OPTIMAL:
+        return int(round(solver.objective_value)), True
+    if status == cp_model.FEASIBLE:
+        return math.ceil(solver.best_objective_bound - 1e-6), False
+    return 0, False
+
+
+def kit_day_bound(rel: Relaxation, exact_seconds: float = EXACT_SECONDS) -> tuple[int, float, dict]:
+    """(kit-days bound, fractional bound, detail)."""
+    t0 = time.perf_counter()
+    best_pair = rel.best_pair()
+    total = 0
+    frac_total = 0.0
+    charged_total = 0
+    exact_used = 0
+    exact_proved = 0
+    for comp in rel.components():
+        frac = sum(rel.need[c] / rel.solo[c] for c in comp)
+        frac_total += frac
+        ch = max(sum(charged(rel.need[c], rel.solo[c], best_pair[c], th) for c in comp) for th in THETAS)
+        comp_bound = max(math.ceil(frac - 1e-9), math.ceil(ch - 1e-9))
+        charged_total += math.ceil(ch - 1e-9)
+        if len(comp) > 1 and len(comp) <= EXACT_MAX_SCHOOLS and exact_seconds > 0:
+            ex, proved = exact_relaxation(rel, comp, exact_seconds)
+            exact_used += 1
+            exact_proved += int(proved)
+            comp_bound = max(comp_bound, ex)
+        total += comp_bound
+    detail = {"fractional": round(frac_total, 2), "charged": charged_total, "components": len(rel.components()),
+              "exact_components": exact_used, "exact_proved": exact_proved,
+              "seconds": round(time.perf_counter() - t0, 3)}
+    return total, frac_total, detail
+
+
+def lower_bound(inst: Instance, exact_seconds: float = EXACT_SECONDS) -> Bound:
+    rel = relaxation(inst)
     days = inst.days()
-    work = {d: [t for t in inst.teams if d in t.work_days] for d in days}
-    fractional = 0.0
+    kits_on = {d: sum(t.k for t in inst.teams if d in t.work_days) for d in days}
+    kit_days, fractional, detail = kit_day_bound(rel, exact_seconds)
+    unreachable = bool(rel.unreachable)
     school_end: date | None = None
     binding: str | None = None
-    unreachable = False
-    need_any = [s for s in inst.schools if inst.needs_visit(s)]
-    for s in need_any:
-        possible = [d for d in inst.visit_days(s) if work[d]]
-        if not possible:
-            unreachable = True
-            continue
-        n = s.demand_on(possible[0])
-        avail = p.window - p.setup - sp[s.code]
-        if avail <= 0:
-            unreachable = True
-            continue
-        fractional += n * p.minutes_per_student / avail
-        # (b) all kits that work on the school's open days, each at most cap students a day
-        cap = math.floor(avail / p.minutes_per_student)
+    for code, possible in rel.possible.items():
+        # (b) all kits that work on the school's possible days, at most C(s) students each a day
         done, finish = 0, None
         for d in possible:
-            done += sum(t.k for t in work[d]) * cap
-            if done >= s.demand_on(possible[0]):
+            done += kits_on[d] * rel.solo[code]
+            if done >= rel.need[code]:
                 finish = d
                 break
         if finish is None:
             unreachable = True
         elif school_end is None or finish > school_end:
-            school_end, binding = finish, s.code
-    kit_days = math.ceil(fractional - 1e-9)
-    # (a) cumulative kit-days available on days some school needing a visit is open
+            school_end, binding = finish, code
+    # (a) cumulative kit-days on days some school needing a visit is open
+    need_any = [s for s in inst.schools if s.code in rel.need]
     open_any = set().union(*(s.open_days for s in need_any)) if need_any else set()
     cum, capacity_end = 0, None
-    for d in days:
-        if d in open_any:
-            cum += sum(t.k for t in work[d])
-        if cum >= fractional - 1e-9 and fractional > 0:
-            capacity_end = d
-            break
-    if fractional == 0:
-        capacity_end = None
-    if unreachable or (fractional > 0 and capacity_end is None):
+    if kit_days > 0:
+        for d in days:
+            if d in open_any:
+                cum += kits_on[d]
+            if cum >= kit_days:
+                capacity_end = d
+                break
+    if unreachable or (kit_days > 0 and capacity_end is None):
         end = None
     else:
         cands = [x for x in (capacity_end, school_end) if x is not None]
         end = max(cands) if cands else None
     return Bound(kit_days=kit_days, fractional_kit_days=fractional, end=end, capacity_end=capacity_end,
-                 school_end=school_end, binding_school=binding)
-
+                 school_end=school_end, binding_school=binding, detail=detail)

@@ -70,14 +70,18 @@ def build_instance(drive: Drive, holidays: Mapping[date, str], demand: DemandSum
                    teams: Iterable[str] | None = None, start: date | None = None, end: date | None = None,
                    cancelled: Iterable[tuple[str, date]] = (), team_off: Iterable[tuple[str, date]] = (),
                    fixed_demand: Mapping[str, int] | None = None, skip_schools: Iterable[str] = (),
-                   announced: Iterable[tuple[str, date, str]] = ()) -> Instance:
+                   announced: Iterable[tuple[str, date, str]] = (), purpose: str = "recording") -> Instance:
     """The planning instance of ``drive`` between ``start`` and ``end`` (default: the drive's dates).
 
     ``cancelled`` (school, day) and ``team_off`` (team, day) close single days; ``fixed_demand``
     gives the students left at schools already started (replan); ``skip_schools`` are done.
+    ``purpose="delivery"``: card hand-over visits, in the ``[delivery]`` period with its minutes per
+    student and setup; the agreed recording visits do not apply.
     """
-    start = max(start or drive.start, drive.start)
-    end = min(end or drive.end, drive.end)
+    delivery = purpose == "delivery"
+    lo, hi = (drive.delivery_start, drive.delivery_end) if delivery else (drive.start, drive.end)
+    start = max(start or lo, drive.calendar_start)
+    end = min(end or hi, drive.calendar_end)
     cancel_by: dict[str, set[date]] = defaultdict(set)
     for code, d in cancelled:
         cancel_by[code].add(d)
@@ -100,13 +104,15 @@ def build_instance(drive: Drive, holidays: Mapping[date, str], demand: DemandSum
                                    eligible_from=tuple(demand.by_school.get(s.code, ())),
                                    fixed_demand=fixed_demand.get(s.code), name=s.name))
     p = drive.recording
-    params = Params(window=p.window_minutes, setup=p.setup_minutes, minutes_per_student=p.minutes_per_student,
+    params = Params(window=p.window_minutes,
+                    setup=drive.delivery.setup_minutes if delivery else p.setup_minutes,
+                    minutes_per_student=drive.delivery.minutes_per_student if delivery else p.minutes_per_student,
                     day_start=p.day_start.hour * 60 + p.day_start.minute,
                     pair_max_travel=drive.planning.pair_max_travel_minutes)
     codes = {s.code for s in schools}
-    forced = tuple(Forced(f.school, f.date, f.team) for f in drive.fixed_visits
-                   if f.school in codes and start <= f.date <= end and (not f.team or wanted is None
-                                                                         or f.team in wanted))
+    forced = () if delivery else tuple(
+        Forced(f.school, f.date, f.team) for f in drive.fixed_visits
+        if f.school in codes and start <= f.date <= end and (not f.team or wanted is None or f.team in wanted))
     coords: dict[str, tuple[float, float]] = {}
     if drive.office.lat is not None and drive.office.lon is not None:
         coords["office"] = (drive.office.lat, drive.office.lon)

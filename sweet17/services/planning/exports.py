@@ -12,6 +12,11 @@ in them (no NIK, no birth date): what a school needs to call its students.
   updates the event);
 - ``surat-v<N>/<school>.pdf``: one notification letter per school in Bahasa Indonesia (date,
   arrival time, what the school prepares, what students bring) with the list of students.
+
+A card hand-over plan (``--purpose delivery``, KTPku Datang) is exported the same way into
+``ktpku-v<N>.xlsx``, ``ktpku-v<N>[-<team>].ics`` and ``surat-ktpku-v<N>/``: the lists name the
+students whose printed card is handed over, and the letters say that the cards are coming and that
+each student brings their school ID card.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 from sweet17.domain.drive import DEFAULT_BRING, Drive
 from sweet17.errors import UserError
-from sweet17.i18n import _, current_language, set_language
+from sweet17.i18n import N_, _, current_language, set_language
 from sweet17.services.planning.instance import Visit
 
 
@@ -130,6 +135,10 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def export_xlsx(drive: Drive, plan, calls: dict[str, SchoolCalls], path: Path) -> Path:  # type: ignore[no-untyped-def]
+    delivery = getattr(plan, "purpose", "recording") == "delivery"
+    last_visit: dict[str, date] = {}
+    for v in plan.visits:
+        last_visit[v.school] = max(last_visit.get(v.school, v.day), v.day)
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -158,12 +167,16 @@ def export_xlsx(drive: Drive, plan, calls: dict[str, SchoolCalls], path: Path) -
     ws["A1"] = drive.name
     ws["A1"].font = Font(bold=True, size=13)
     rows = [
+        (_("Purpose"), _("card hand-over (KTPku Datang)") if delivery else _("e-KTP recording")),
         (_("Plan version"), plan.version), (_("Made"), plan.created_at), (_("Method"), plan.method),
         (_("First visit"), plan.first_date), (_("Last visit (end of the drive)"), plan.end_date),
         (_("Lower bound of the end"), plan.bound_end), (_("Kit-days"), plan.kit_days),
         (_("Lower bound of the kit-days"), plan.bound_kit_days), (_("Team-days"), plan.team_days),
-        (_("Students planned"), plan.students), (_("Travel (minutes)"), plan.travel_minutes),
+        (_("Cards to hand over") if delivery else _("Students planned"), plan.students),
+        (_("Travel (minutes)"), plan.travel_minutes),
     ]
+    if not delivery:
+        rows.append((_("Follow-up sweep (students)"), sum(len(c.later) + len(c.no_room) for c in calls.values())))
     for r, (k, v) in enumerate(rows, start=3):
         ws.cell(row=r, column=1, value=k).font = bold
         ws.cell(row=r, column=2, value=v)
@@ -212,21 +225,56 @@ def export_xlsx(drive: Drive, plan, calls: dict[str, SchoolCalls], path: Path) -
                         cell.number_format = "yyyy-mm-dd"
                 r += 1
                 n += 1
-        widths(ws, [5, 34, 13, 14, 6, 12])
-    # the follow-up sweep
-    ws = wb.create_sheet(_sheet_title(_("Follow-up"), used))
-    header(ws, 1, [_("School"), _("Code"), _("Name"), _("NISN"), _("Class"), _("Reaches the age on"), _("Why")])
-    r = 2
-    for code in sorted(calls):
-        sc = calls[code]
-        for why, lst in ((_("of age after the first visit"), sc.later), (_("no room left in the plan"), sc.no_room)):
-            for c in sorted(lst, key=lambda c: (c.turns or date.max, c.name)):
-                for i, val in enumerate([names.get(code, code), code, c.name, c.nisn, c.rombel, c.turns, why], start=1):
+        if not delivery and (sc.later or sc.no_room):
+            # not on this school's lists: the follow-up sweep (also on the follow-up sheet)
+            r += 1
+            ws.cell(row=r, column=1, value=_("Follow-up sweep: not called on these visits")).font = bold
+            r += 1
+            for i, c in enumerate([_("No"), _("Name"), _("NISN"), _("Class"), _("Reaches the age on"), _("Why")],
+                                  start=1):
+                ws.cell(row=r, column=i, value=c).font = bold
+            r += 1
+            lst = [(c, _("reaches the age after the visit")) for c in sc.later] + \
+                  [(c, _("of age, but on no list: replan")) for c in sc.no_room]
+            for k, (c, why) in enumerate(sorted(lst, key=lambda x: (x[0].turns or date.max, x[0].name)), start=1):
+                for i, val in enumerate([k, c.name, c.nisn, c.rombel, c.turns, why], start=1):
+                    cell = ws.cell(row=r, column=i, value=val)
+                    if i == 5:
+                        cell.number_format = "yyyy-mm-dd"
+                r += 1
+        widths(ws, [5, 34, 13, 14, 16, 30])
+    if delivery:
+        # printed cards no visit takes (printed after the school's visits, or the list changed): replan
+        ws = wb.create_sheet(_sheet_title(_("Not planned"), used))
+        header(ws, 1, [_("School"), _("Code"), _("Name"), _("NISN"), _("Class"), _("Printed on")])
+        r = 2
+        for code in sorted(calls):
+            for c in sorted(calls[code].later + calls[code].no_room, key=lambda c: (c.turns or date.max, c.name)):
+                for i, val in enumerate([names.get(code, code), code, c.name, c.nisn, c.rombel, c.turns], start=1):
                     cell = ws.cell(row=r, column=i, value=val)
                     if i == 6:
                         cell.number_format = "yyyy-mm-dd"
                 r += 1
-    widths(ws, [36, 22, 34, 13, 14, 16, 26])
+        widths(ws, [36, 22, 34, 13, 14, 14])
+        return _atomic(path, lambda p: wb.save(p))
+    # the follow-up sweep: students who reach the age after their school's visit (and found no room on
+    # a later visit of it), and students of age who are on no list because the rosters changed
+    ws = wb.create_sheet(_sheet_title(_("Follow-up"), used))
+    header(ws, 1, [_("School"), _("Code"), _("Name"), _("NISN"), _("Class"), _("Reaches the age on"),
+                   _("School's last visit"), _("Why")])
+    r = 2
+    for code in sorted(calls):
+        sc = calls[code]
+        for why, lst in ((_("reaches the age after the visit"), sc.later),
+                         (_("of age, but on no list: replan"), sc.no_room)):
+            for c in sorted(lst, key=lambda c: (c.turns or date.max, c.name)):
+                for i, val in enumerate([names.get(code, code), code, c.name, c.nisn, c.rombel, c.turns,
+                                         last_visit.get(code), why], start=1):
+                    cell = ws.cell(row=r, column=i, value=val)
+                    if i in (6, 7):
+                        cell.number_format = "yyyy-mm-dd"
+                r += 1
+    widths(ws, [36, 22, 34, 13, 14, 16, 16, 30])
     return _atomic(path, lambda p: wb.save(p))
 
 
@@ -244,6 +292,7 @@ def export_ics(drive: Drive, plan, path: Path, team: str | None = None) -> Path:
                         field="drive.timezone") from None
     names = {s.code: s for s in drive.schools}
     teams = {t.id: t.name for t in drive.teams}
+    delivery = getattr(plan, "purpose", "recording") == "delivery"
     cal = Calendar()
     cal.add("prodid", "-//sweet17//visit plan//ID")
     cal.add("version", "2.0")
@@ -257,20 +306,21 @@ def export_ics(drive: Drive, plan, path: Path, team: str | None = None) -> Path:
             continue
         s = names.get(v.school)
         ev = Event()
-        ev.add("uid", f"{drive.slug}-{v.day.isoformat()}-{v.team}-{v.school}@sweet17")
+        ev.add("uid", f"{drive.slug}-{'ktpku-' if delivery else ''}{v.day.isoformat()}-{v.team}-{v.school}@sweet17")
         ev.add("sequence", plan.version)
         ev.add("dtstamp", stamp)
         start = datetime.combine(v.day, time(v.arrival // 60, v.arrival % 60), tz)
         ev.add("dtstart", start)
         ev.add("dtend", max(datetime.combine(v.day, end_t, tz), start + timedelta(minutes=30)))
-        ev.add("summary", _("e-KTP recording: {school}").format(school=s.name if s else v.school))
+        summary = _("KTPku Datang (card hand-over): {school}") if delivery else _("e-KTP recording: {school}")
+        ev.add("summary", summary.format(school=s.name if s else v.school))
         if s is not None:
             ev.add("location", ", ".join(x for x in (s.name, s.address, s.kecamatan) if x))
             if s.lat is not None and s.lon is not None:
                 ev.add("geo", (s.lat, s.lon))
         desc = [_("Team: {team}").format(team=teams.get(v.team, v.team)),
                 _("Kits: {kits}").format(kits=", ".join(v.kits)),
-                _("Students to record: {n}").format(n=v.students),
+                (_("Cards to hand over: {n}") if delivery else _("Students to record: {n}")).format(n=v.students),
                 _("Ride: {minutes} min").format(minutes=v.travel)]
         if v.split:
             desc.append(_("The team's kits are divided between two schools this day."))
@@ -284,11 +334,18 @@ def export_ics(drive: Drive, plan, path: Path, team: str | None = None) -> Path:
 
 # ------------------------------------------------------------------ pdf letters
 
-def _letter_strings(drive: Drive) -> dict[str, Any]:
+DELIVERY_BRING = (
+    N_("The school student card (kartu pelajar), to show who they are"),
+)
+
+
+def _letter_strings(drive: Drive, purpose: str = "recording") -> dict[str, Any]:
     """The letter's texts, always in Bahasa Indonesia (the letter is an official document)."""
     before = current_language()
     set_language("id")
     try:
+        if purpose == "delivery":
+            return _delivery_strings(drive)
         bring = list(drive.letters.bring) or [_(b) for b in DEFAULT_BRING]
         return {
             "gov": _("GOVERNMENT OF {regency}").format(regency=_regency_title(drive)),
@@ -317,10 +374,50 @@ def _letter_strings(drive: Drive) -> dict[str, Any]:
             "page": _("page {n}"),
             "kits_divided": _("kits divided with a nearby school"),
             "second": _("second school of the day"),
+            "followup": _("{n} student(s) of your school reach the age of 16 after the visit; they will be "
+                          "recorded in a follow-up sweep, of which we will inform you."),
             "date": lambda d, long=True: _fmt_id(d, long),
         }
     finally:
         set_language(before)
+
+
+def _delivery_strings(drive: Drive) -> dict[str, Any]:
+    """KTPku Datang: the printed cards are brought to the school (called with the language set to id)."""
+    t = {
+        "gov": _("GOVERNMENT OF {regency}").format(regency=_regency_title(drive)),
+        "subject_label": _("Subject"), "number_label": _("Number"), "attach_label": _("Attachment"),
+        "attach": _("1 (one) list of students"),
+        "subject": _("KTPku Datang: handing over e-KTP cards at school"),
+        "to": _("To the Head of {school}"), "at": _("in {place}"),
+        "opening": _("With respect,"),
+        "body": _("The electronic identity cards (KTP-el) of the students recorded at your school have been "
+                  "printed. Through KTPku Datang, the {office} will come to your school to hand the cards over to "
+                  "the students named in the attached list, on the following day(s):"),
+        "col_day": _("Day and date"), "col_time": _("Team arrives"), "col_team": _("Team"),
+        "col_students": _("Cards"),
+        "ask": _("We kindly ask the school to:"),
+        "asks": [_("call the students named in the attached list and make sure they are at school;"),
+                 _("prepare a room with a table and chairs where the students can receive their card one by one;"),
+                 _("assign a teacher who knows the students to help the team.")],
+        "bring_intro": _("Each student brings:"), "bring": [_(b) for b in DELIVERY_BRING],
+        "extra": _("Each card is handed to the student in person and checked on the card reader; the student "
+                   "confirms receipt with a signature or fingerprint. A parent or guardian may receive the card "
+                   "for a student who is absent, bringing the family card (Kartu Keluarga)."),
+        "changed": _("This letter replaces the earlier notification: the schedule has changed."),
+        "contact": _("For questions, please contact {phone}."),
+        "closing": _("Thank you for your cooperation."),
+        "list_title": _("Attachment: students receiving their KTP-el"),
+        "col_no": _("No"), "col_name": _("Name"), "col_nisn": _("NISN"), "col_class": _("Class"),
+        "col_visit": _("Visit day"),
+        "none": _("(No cards listed yet: the list follows once the printed-card list is imported.)"),
+        "page": _("page {n}"),
+        "kits_divided": _("kits divided with a nearby school"),
+        "second": _("second school of the day"),
+        "followup": "",
+        "date": lambda d, long=True: _fmt_id(d, long),
+    }
+    return t
 
 
 def tz_label(name: str) -> str:
@@ -364,7 +461,7 @@ def export_letters(drive: Drive, plan, calls: dict[str, SchoolCalls], folder: Pa
         TableStyle,
     )
 
-    t = _letter_strings(drive)
+    t = _letter_strings(drive, getattr(plan, "purpose", "recording"))
     styles = getSampleStyleSheet()
     base = ParagraphStyle("base", parent=styles["Normal"], fontName="Helvetica", fontSize=10.5, leading=14)
     small = ParagraphStyle("small", parent=base, fontSize=9, leading=11)
@@ -429,6 +526,11 @@ def export_letters(drive: Drive, plan, calls: dict[str, SchoolCalls], folder: Pa
         story += [Spacer(1, 6), Paragraph(escape(t["bring_intro"]), base),
                   ListFlowable([ListItem(Paragraph(escape(x), base), leftIndent=12) for x in t["bring"]],
                                bulletType="bullet", start="\u2022", leftIndent=14)]
+        if t.get("extra"):
+            story += [Spacer(1, 6), Paragraph(escape(t["extra"]), base)]
+        later = len(sc.later) if sc else 0
+        if later and t["followup"]:
+            story += [Spacer(1, 6), Paragraph(escape(t["followup"].format(n=later)), base)]
         if drive.letters.phone:
             story += [Spacer(1, 6), Paragraph(escape(t["contact"].format(phone=drive.letters.phone)), base)]
         story += [Spacer(1, 6), Paragraph(escape(t["closing"]), base), Spacer(1, 16)]
@@ -493,51 +595,66 @@ class ExportResult:
     letters: list[Path] = field(default_factory=list)
     followup: int = 0
     no_room: int = 0
+    purpose: str = "recording"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"drive": self.drive, "version": self.version, "folder": self.folder, "xlsx": self.xlsx,
-                "ics": self.ics, "letters": self.letters, "followup_students": self.followup,
+        return {"drive": self.drive, "purpose": self.purpose, "version": self.version, "folder": self.folder,
+                "xlsx": self.xlsx, "ics": self.ics, "letters": self.letters, "followup_students": self.followup,
                 "no_room_students": self.no_room}
 
 
 def export_plan(ws, loaded, *, version: int | None = None, xlsx: bool = True, ics: bool = True,  # type: ignore[no-untyped-def]
                 pdf: bool = True, changed_only: bool = False, out_dir: Path | None = None,
-                due: Iterable[Any] | None = None, letter_date: date | None = None) -> ExportResult:
-    """Write the chosen formats of a stored plan (default: the latest) into ``<exports>/<drive>/``."""
-    from sweet17.services.planning.service import _actor, load_plan
+                due: Iterable[Any] | None = None, letter_date: date | None = None,
+                purpose: str = "recording") -> ExportResult:
+    """Write the chosen formats of a stored plan (default: the latest) into ``<exports>/<drive>/``.
+
+    ``purpose="delivery"``: a card hand-over plan (``due``: printed cards not handed over, default
+    ``cards_due``), written as ``ktpku-v<N>...``."""
+    from sweet17.services.planning.service import _actor, cards_due, check_purpose, load_plan, plan_label
 
     drive: Drive = loaded.drive
-    plan = load_plan(ws, drive.slug, version)
+    purpose = check_purpose(purpose)
+    plan = load_plan(ws, drive.slug, version, purpose)
     if plan is None:
         if version is None:
+            if purpose == "delivery":
+                raise UserError(_("Drive {drive} has no card hand-over plan yet: run sweet17 drive plan --purpose "
+                                  "delivery first").format(drive=drive.slug))
             raise UserError(_("Drive {drive} has no plan yet: run sweet17 drive plan first").format(drive=drive.slug))
         raise UserError(_("Drive {drive} has no plan version {version}").format(drive=drive.slug, version=version),
                         field="--version")
     if due is None:
-        from sweet17.services.eligibility import students_due
+        if purpose == "delivery":
+            due = cards_due(ws, drive)
+        else:
+            from sweet17.services.eligibility import students_due
 
-        due = students_due(ws, drive.slug, min_age=drive.min_age)
+            due = students_due(ws, drive.slug, min_age=drive.min_age)
     calls = call_lists(plan.visits, due)
     folder = (out_dir or ws.exports_dir) / drive.slug
+    stem = f"ktpku-v{plan.version}" if purpose == "delivery" else f"plan-v{plan.version}"
+    letters = f"surat-ktpku-v{plan.version}" if purpose == "delivery" else f"surat-v{plan.version}"
     res = ExportResult(drive=drive.slug, version=plan.version, folder=folder,
                        followup=sum(len(c.later) for c in calls.values()),
-                       no_room=sum(len(c.no_room) for c in calls.values()))
+                       no_room=sum(len(c.no_room) for c in calls.values()), purpose=purpose)
     try:
         if xlsx:
-            res.xlsx = export_xlsx(drive, plan, calls, folder / f"plan-v{plan.version}.xlsx")
+            res.xlsx = export_xlsx(drive, plan, calls, folder / f"{stem}.xlsx")
         if ics:
-            res.ics.append(export_ics(drive, plan, folder / f"plan-v{plan.version}.ics"))
+            res.ics.append(export_ics(drive, plan, folder / f"{stem}.ics"))
             for t in drive.teams:
                 if any(v.team == t.id for v in plan.visits):
-                    res.ics.append(export_ics(drive, plan, folder / f"plan-v{plan.version}-{_safe(t.id)}.ics", t.id))
+                    res.ics.append(export_ics(drive, plan, folder / f"{stem}-{_safe(t.id)}.ics", t.id))
         if pdf:
             changed = {c["school"] for c in plan.changes if c.get("letter", True)}
             only = changed if changed_only else None
-            res.letters = export_letters(drive, plan, calls, folder / f"surat-v{plan.version}", schools=only,
+            res.letters = export_letters(drive, plan, calls, folder / letters, schools=only,
                                          changed=changed, letter_date=letter_date)
     except OSError as e:
         raise UserError(_("Cannot write to {path}: {detail}").format(path=folder, detail=e.strerror),
                         path=folder) from None
-    ws.audit(_actor(), "drive.export", f"{drive.slug}/v{plan.version}",
-             {"xlsx": bool(res.xlsx), "ics": len(res.ics), "letters": len(res.letters), "folder": str(folder)})
+    ws.audit(_actor(), "drive.export", plan_label(drive.slug, plan.version, purpose),
+             {"xlsx": bool(res.xlsx), "ics": len(res.ics), "letters": len(res.letters), "folder": str(folder),
+              "purpose": purpose})
     return res

@@ -110,7 +110,7 @@ def greedy_plan(inst: Instance, key=None) -> GreedyResult:  # type: ignore[no-un
                                     split = (kx, k - kx) if first == x else (k - kx, kx)
                                     best = TeamDay(d, team.id, stops, split)
                     # one after the other with all kits
-                    room = k * inst.pair_cap(x, b) - rx
+                    room = inst.pair_room(x, b, k) - rx
                     if room >= 1:
                         rb = min(rb_all, room)
                         if rb > best_score:

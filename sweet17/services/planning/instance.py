@@ -171,6 +171,18 @@ class Instance:
         free = p.window - self.by_code[first].travel - 2 * p.setup - t_ab
         return max(0, math.floor(free / p.minutes_per_student) - 1)
 
+    def pair_room(self, a: str, b: str, k: int) -> int:
+        """Students ``k`` kits record at two schools one after the other (nearer one first).
+
+        Each kit records ``ceil(ra/k)`` then ``ceil(rb/k)`` students, and
+        ``ceil(ra/k) + ceil(rb/k) <= ceil((ra + rb)/k) + 1``: so ``k x (slots - 1)`` students fit
+        however they are divided between the schools; with one kit nothing is lost to rounding.
+        """
+        per_kit = self.pair_cap(a, b)
+        if per_kit <= 0:
+            return 0
+        return per_kit + 1 if k == 1 else k * per_kit
+
     def split_cap(self, a: str, b: str) -> tuple[int, int]:
         """Students one kit records at each school when the kits are divided (nearer school first)."""
         first, second = self.pair_order(a, b)
@@ -235,7 +247,7 @@ def materialize(inst: Instance, team_days: Iterable[TeamDay], fixed: bool = Fals
             out.append(Visit(td.day, td.team, b, rb, 2, team.kits[ka:], p.day_start + ta + tab, tab, fixed, True))
             continue
         cap = inst.pair_cap(a, b)
-        used = min(k, max(1, math.ceil((ra + rb) / cap))) if cap else k
+        used = 1 if k == 1 else (min(k, max(1, math.ceil((ra + rb) / cap))) if cap else k)
         arr_a = p.day_start + ta
         arr_b = arr_a + p.setup + math.ceil(math.ceil(ra / used) * p.minutes_per_student) + tab
         out.append(Visit(td.day, td.team, a, ra, 1, team.kits[:used], arr_a, ta, fixed))

@@ -11,6 +11,11 @@ Demand comes from ``sweet17.services.eligibility.students_due`` (students not re
 the day each reaches the drive's minimum age); ``due=`` accepts any such list instead (tests,
 what-if runs). Plans are stored as versions (tables ``plan`` and ``plan_visit``) in one
 transaction with their audit entry; nothing is stored when planning fails.
+
+``purpose="delivery"`` plans the card hand-over visits (KTPku Datang) with the same planner: the
+demand of a school is its printed cards not yet handed over (``cards_due``), the period and the
+minutes per card come from ``[delivery]`` in the drive file, and the plans are a version series of
+their own (tables ``delivery_plan`` and ``delivery_plan_visit``, migration 9).
 """
 
 from __future__ import annotations
@@ -34,6 +39,17 @@ from sweet17.services.planning.build import DemandSummary, build_instance, deman
 from sweet17.services.planning.explain import MESSAGES, Shortfall, diagnose
 from sweet17.services.planning.instance import Instance, Metrics, Visit, first_visits, metrics, verify_plan
 from sweet17.services.planning.model import Phase, solve
+
+PURPOSES = ("recording", "delivery")
+_TABLES = {"recording": ("plan", "plan_visit"), "delivery": ("delivery_plan", "delivery_plan_visit")}
+
+
+def check_purpose(purpose: str | None) -> str:
+    purpose = purpose or "recording"
+    if purpose not in PURPOSES:
+        raise UserError(_("Option --purpose: '{value}' is not a purpose (use recording or delivery)").format(
+            value=purpose), field="--purpose")
+    return purpose
 
 
 class PlanningInfeasible(UserError):
@@ -85,11 +101,13 @@ class PlanOutcome:
     params: dict = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     working_gap: int | None = None       # working days from the bound's end to the plan's end
+    purpose: str = "recording"
 
     def to_dict(self, with_visits: bool = True) -> dict[str, Any]:
         end_gap = (self.metrics.end - self.bound.end).days if self.metrics.end and self.bound.end else None
         d: dict[str, Any] = {
-            "drive": self.drive, "version": self.version, "kind": self.kind, "parent_version": self.parent_version,
+            "drive": self.drive, "purpose": self.purpose, "version": self.version, "kind": self.kind,
+            "parent_version": self.parent_version,
             "method": self.method, "status": self.status, "solve_seconds": round(self.solve_seconds, 2),
             "start": self.start, "end_limit": self.end_limit,
             "plan": self.metrics.to_dict(), "lower_bound": self.bound.to_dict(),
@@ -138,14 +156,15 @@ class StoredPlan:
     followup: list[dict]
     changes: list[dict]
     visits: list[Visit]
+    purpose: str = "recording"
 
     def first_visits(self) -> dict[str, date]:
         return first_visits(self.visits)
 
     def to_dict(self, names: Mapping[str, str] | None = None) -> dict[str, Any]:
         return {
-            "drive": self.drive, "version": self.version, "kind": self.kind, "parent_version": self.parent_version,
-            "created_at": self.created_at, "created_by": self.created_by, "method": self.method,
+            "drive": self.drive, "purpose": self.purpose, "version": self.version, "kind": self.kind,
+            "parent_version": self.parent_version, "created_at": self.created_at, "created_by": self.created_by, "method": self.method,
             "status": self.status, "solve_seconds": self.solve_seconds,
             "plan": {"first": self.first_date, "end": self.end_date, "kit_days": self.kit_days,
                      "team_days": self.team_days, "visit_days": self.visit_days,
@@ -163,14 +182,48 @@ class StoredPlan:
 def drive_holidays(drive: Drive) -> dict[date, str]:
     from sweet17.adapters.holidays_id import holidays_between
 
-    return holidays_between(drive.start, drive.end, language=current_language())
+    return holidays_between(drive.calendar_start, drive.calendar_end, language=current_language())
 
 
-def gather_demand(ws, drive: Drive, due: Iterable | None = None) -> DemandSummary:  # type: ignore[no-untyped-def,type-arg]
+@dataclass(frozen=True)
+class CardDue:
+    """A printed card not handed over yet, as the planner and the exports read it.
+
+    ``turns_min_age_on`` is the day the card is ready (its print date): the planner places a card on
+    a visit on or after that day, as it places a student who has reached the age.
+    """
+    school_code: str
+    turns_min_age_on: date | None
+    name: str = ""
+    nisn: str = ""
+    rombel: str = ""
+    sex: str = ""
+
+
+def cards_due(ws, drive: Drive) -> list[CardDue]:  # type: ignore[no-untyped-def]
+    """Printed cards (``cards import``) of the drive's students not yet handed over (``deliver``), by school.
+
+    Students are matched to printed cards by NIK, as the hand-over desk finds them.
+    """
+    from sweet17.services.reports.students import drive_students
+
+    out = []
+    for f in drive_students(ws, drive.slug, drive.min_age):
+        if not f.nik or f.printed_on is None or f.delivered_at is not None:
+            continue
+        out.append(CardDue(f.school_code, f.printed_on, f.name, f.nisn, f.rombel, f.sex))
+    return out
+
+
+def gather_demand(ws, drive: Drive, due: Iterable | None = None,  # type: ignore[no-untyped-def,type-arg]
+                  purpose: str = "recording") -> DemandSummary:
     if due is None:
-        from sweet17.services.eligibility import students_due
+        if purpose == "delivery":
+            due = cards_due(ws, drive)
+        else:
+            from sweet17.services.eligibility import students_due
 
-        due = students_due(ws, drive.slug, min_age=drive.min_age)
+            due = students_due(ws, drive.slug, min_age=drive.min_age)
     return demand_from_due(drive, due)
 
 
@@ -228,12 +281,17 @@ def _check_teams(drive: Drive, teams: Iterable[str] | None) -> list[str] | None:
     return out
 
 
-def _horizon_end(drive: Drive, until: date | None, start: date) -> date:
+def _period(drive: Drive, purpose: str) -> tuple[date, date]:
+    return (drive.delivery_start, drive.delivery_end) if purpose == "delivery" else (drive.start, drive.end)
+
+
+def _horizon_end(drive: Drive, until: date | None, start: date, purpose: str = "recording") -> date:
+    last = _period(drive, purpose)[1]
     if until is None:
-        return drive.end
-    if until < start or until > drive.end:
+        return last
+    if until < start or until > last:
         raise UserError(_("Option --until: {date} lies outside the drive ({start} to {end})").format(
-            date=until, start=start, end=drive.end), field="--until")
+            date=until, start=start, end=last), field="--until")
     return until
 
 
@@ -273,11 +331,11 @@ def followup_of(drive: Drive, demand: DemandSummary, visits: list[Visit]) -> lis
 
 
 def _solve_or_refuse(inst: Instance, drive: Drive, time_limit: float, objectives: list[str],  # type: ignore[no-untyped-def]
-                     previous=None):
+                     previous=None, bound: Bound | None = None):
     pre = diagnose(inst)
     if pre:
         raise _refuse(pre, drive)
-    res = solve(inst, time_limit=time_limit, objectives=objectives, previous=previous)
+    res = solve(inst, time_limit=time_limit, objectives=objectives, previous=previous, bound=bound)
     if not res.found:
         shortfalls = diagnose(inst, include_packing=True)
         if res.status != "infeasible" and not [s for s in shortfalls if s.kind != "packing"]:
@@ -292,21 +350,28 @@ def _solve_or_refuse(inst: Instance, drive: Drive, time_limit: float, objectives
 
 def plan_drive(ws, loaded, *, teams: Iterable[str] | None = None, until: date | None = None,  # type: ignore[no-untyped-def]
                time_limit: float | None = None, due: Iterable | None = None,  # type: ignore[type-arg]
-               holidays: Mapping[date, str] | None = None) -> PlanOutcome:
-    """Plan the whole drive (or up to ``until``, with ``teams`` only) and store it as a new version."""
+               holidays: Mapping[date, str] | None = None, purpose: str = "recording") -> PlanOutcome:
+    """Plan the whole drive (or up to ``until``, with ``teams`` only) and store it as a new version.
+
+    ``purpose="delivery"``: the card hand-over visits (``due``: ``CardDue``-like rows, default
+    ``cards_due``), stored in their own version series."""
     drive: Drive = loaded.drive
+    purpose = check_purpose(purpose)
     team_ids = _check_teams(drive, teams)
-    start = drive.start
-    end = _horizon_end(drive, until, start)
+    start = _period(drive, purpose)[0]
+    end = _horizon_end(drive, until, start, purpose)
     holidays = drive_holidays(drive) if holidays is None else holidays
-    demand = gather_demand(ws, drive, due)
-    inst = build_instance(drive, holidays, demand, teams=team_ids, start=start, end=end)
+    demand = gather_demand(ws, drive, due, purpose)
+    inst = build_instance(drive, holidays, demand, teams=team_ids, start=start, end=end, purpose=purpose)
     limit = time_limit or drive.planning.time_limit_seconds
-    res = _solve_or_refuse(inst, drive, limit, ["end", "travel", "visit_days"])
+    if purpose == "delivery" and not any(inst.needs_visit(s) for s in inst.schools):
+        raise UserError(_("No printed card is waiting to be handed over in drive {drive}: import the printed-card "
+                          "list first (sweet17 cards import FILE).").format(drive=drive.slug))
+    bound = lower_bound(inst)
+    res = _solve_or_refuse(inst, drive, limit, ["end", "travel", "visit_days"], bound=bound)
     from sweet17.services.planning.greedy import greedy_plan
 
     g = greedy_plan(inst)
-    bound = lower_bound(inst)
     m = metrics(inst, res.visits)
     params = {"teams": team_ids, "until": until, "start": start, "end": end, "time_limit": limit,
               "cancelled": [], "team_off": [], "from": None, "phases": [p.to_dict() for p in res.phases],
@@ -316,9 +381,9 @@ def plan_drive(ws, loaded, *, teams: Iterable[str] | None = None, until: date | 
     out = PlanOutcome(drive=drive.slug, version=0, kind="plan", parent_version=None, visits=res.visits, metrics=m,
                       bound=bound, greedy=metrics(inst, g.visits) if g.complete else None, method=res.method,
                       status=res.status, phases=res.phases, solve_seconds=res.seconds, start=start, end_limit=end,
-                      followup=followup_of(drive, demand, res.visits), not_planned=demand.to_dict(), params=params,
-                      names={s.code: s.name for s in drive.schools},
-                      working_gap=_working_gap(inst, bound.end, m.end))
+                      followup=followup_of(drive, demand, res.visits) if purpose == "recording" else [],
+                      not_planned=demand.to_dict(), params=params, names={s.code: s.name for s in drive.schools},
+                      working_gap=_working_gap(inst, bound.end, m.end), purpose=purpose)
     out.version = store_plan(ws, out)
     return out
 
@@ -348,11 +413,14 @@ def parse_team_off(values: Iterable[str]) -> list[tuple[str, date]]:
 def replan_drive(ws, loaded, *, cancel: Iterable[tuple[str, date]] = (),  # type: ignore[no-untyped-def]
                  team_off: Iterable[tuple[str, date]] = (), from_date: date | None = None,
                  time_limit: float | None = None, due: Iterable | None = None,  # type: ignore[type-arg]
-                 holidays: Mapping[date, str] | None = None, today: date | None = None) -> PlanOutcome:
+                 holidays: Mapping[date, str] | None = None, today: date | None = None,
+                 purpose: str = "recording") -> PlanOutcome:
     """Replan after cancelled visits or team days off, keeping past and agreed visits and changing as few
     announced visits as possible. Stores a new version whose ``changes`` list what to re-announce."""
     drive: Drive = loaded.drive
-    prev = latest_plan(ws, drive.slug)
+    purpose = check_purpose(purpose)
+    period = _period(drive, purpose)
+    prev = latest_plan(ws, drive.slug, purpose)
     if prev is None:
         raise UserError(_("Drive {drive} has no plan yet: run sweet17 drive plan first").format(drive=drive.slug))
     cancel, team_off = list(cancel), list(team_off)
@@ -373,14 +441,14 @@ def replan_drive(ws, loaded, *, cancel: Iterable[tuple[str, date]] = (),  # type
         if tid not in team_ids:
             raise UserError(_("Option --team-off: unknown team {team} (the drive has: {known})").format(
                 team=tid, known=", ".join(team_ids)), field="--team-off")
-        if not drive.start <= d <= drive.end:
+        if not period[0] <= d <= period[1]:
             raise UserError(_("Option --team-off: {date} lies outside the drive ({start} to {end})").format(
-                date=d, start=drive.start, end=drive.end), field="--team-off")
+                date=d, start=period[0], end=period[1]), field="--team-off")
     disruption = [d for _c, d in cancel] + [d for _t, d in team_off]
     start = from_date or (min(disruption) if disruption else (today or date.today()))
-    start = max(start, drive.start)
+    start = max(start, period[0])
     params_prev = prev.params
-    end = date.fromisoformat(params_prev["end"]) if params_prev.get("end") else drive.end
+    end = date.fromisoformat(params_prev["end"]) if params_prev.get("end") else period[1]
     if start > end:
         raise UserError(_("Option --from: {date} is after the end of the plan ({end}); nothing left to replan").format(
             date=start, end=end), field="--from")
@@ -397,18 +465,18 @@ def replan_drive(ws, loaded, *, cancel: Iterable[tuple[str, date]] = (),  # type
             fixed_demand[v.school] += v.students
     done = {c for c in started if c not in fixed_demand}
     holidays = drive_holidays(drive) if holidays is None else holidays
-    demand = gather_demand(ws, drive, due)
+    demand = gather_demand(ws, drive, due, purpose)
     inst = build_instance(drive, holidays, demand, teams=teams, start=start, end=end, cancelled=all_cancel,
                           team_off=all_off, fixed_demand=dict(fixed_demand), skip_schools=done,
-                          announced=[(v.school, v.day, v.team) for v in future])
+                          announced=[(v.school, v.day, v.team) for v in future], purpose=purpose)
     limit = time_limit or drive.planning.time_limit_seconds
     from sweet17.services.planning.instance import team_days_of
 
+    bound = lower_bound(inst)
     res = _solve_or_refuse(inst, drive, limit, ["changes", "end", "travel", "visit_days"],
                            previous=team_days_of(inst, [v for v in future if v.school in inst.by_code
-                                                        and v.team in inst.team_by_id]))
+                                                        and v.team in inst.team_by_id]), bound=bound)
     visits = sorted(kept + res.visits, key=lambda v: (v.day, v.team, v.stop))
-    bound = lower_bound(inst)
     m = metrics(inst, visits, {s.code: s.travel_minutes for s in drive.schools})
     changes = diff_visits(future, res.visits, drive)
     params = {"teams": teams, "until": params_prev.get("until"), "start": start, "end": end, "time_limit": limit,
@@ -420,9 +488,10 @@ def replan_drive(ws, loaded, *, cancel: Iterable[tuple[str, date]] = (),  # type
     out = PlanOutcome(drive=drive.slug, version=0, kind="replan", parent_version=prev.version, visits=visits,
                       metrics=m, bound=bound, greedy=None, method=res.method, status=res.status, phases=res.phases,
                       solve_seconds=res.seconds, start=start, end_limit=end,
-                      followup=followup_of(drive, demand, visits), changes=changes, not_planned=demand.to_dict(),
+                      followup=followup_of(drive, demand, visits) if purpose == "recording" else [],
+                      changes=changes, not_planned=demand.to_dict(),
                       params=params, names={s.code: s.name for s in drive.schools},
-                      working_gap=_working_gap(inst, bound.end, m.end))
+                      working_gap=_working_gap(inst, bound.end, m.end), purpose=purpose)
     out.version = store_plan(ws, out)
     return out
 
@@ -489,11 +558,12 @@ def store_plan(ws, out: PlanOutcome) -> int:  # type: ignore[no-untyped-def]
         return json.dumps(x, ensure_ascii=False, default=lambda o: o.isoformat() if isinstance(o, date) else str(o))
 
     m = out.metrics
+    plan_t, visit_t = _TABLES[out.purpose]
     with ws.engine.begin() as conn:
-        version = (conn.execute(text("SELECT MAX(version) FROM plan WHERE drive_slug = :d"),
+        version = (conn.execute(text(f"SELECT MAX(version) FROM {plan_t} WHERE drive_slug = :d"),
                                 {"d": out.drive}).scalar() or 0) + 1
         conn.execute(text(
-            "INSERT INTO plan (drive_slug, version, parent_version, kind, created_at, created_by, method, status, "
+            f"INSERT INTO {plan_t} (drive_slug, version, parent_version, kind, created_at, created_by, method, status, "
             "first_date, end_date, kit_days, team_days, visit_days, travel_minutes, students, bound_end_date, "
             "bound_kit_days, greedy_end_date, greedy_kit_days, solve_seconds, params, followup, changes) VALUES "
             "(:d, :v, :pv, :k, :at, :by, :me, :st, :fd, :ed, :kd, :td, :vd, :tm, :stu, :be, :bk, :ge, :gk, :ss, "
@@ -506,34 +576,41 @@ def store_plan(ws, out: PlanOutcome) -> int:  # type: ignore[no-untyped-def]
              "ge": out.greedy.end.isoformat() if out.greedy and out.greedy.end else None,
              "gk": out.greedy.kit_days if out.greedy else None, "ss": round(out.solve_seconds, 3),
              "pa": js(out.params), "fu": js(out.followup), "ch": js(out.changes)})
-        plan_id = conn.execute(text("SELECT id FROM plan WHERE drive_slug = :d AND version = :v"),
+        plan_id = conn.execute(text(f"SELECT id FROM {plan_t} WHERE drive_slug = :d AND version = :v"),
                                {"d": out.drive, "v": version}).scalar()
         conn.execute(text(
-            "INSERT INTO plan_visit (plan_id, visit_date, team_id, school_code, stop, kits, students, arrival, "
+            f"INSERT INTO {visit_t} (plan_id, visit_date, team_id, school_code, stop, kits, students, arrival, "
             "travel_minutes, fixed, split) VALUES (:p, :day, :team, :school, :stop, :kits, :students, :arrival, "
             ":travel, :fixed, :split)"),
             [{"p": plan_id, "day": v.day.isoformat(), "team": v.team, "school": v.school, "stop": v.stop,
               "kits": json.dumps(list(v.kits)), "students": v.students, "arrival": v.arrival_hhmm,
               "travel": v.travel, "fixed": int(v.fixed), "split": int(v.split)} for v in out.visits])
-        ws.audit(_actor(), f"drive.{out.kind}", f"{out.drive}/v{version}",
+        ws.audit(_actor(), f"drive.{out.kind}", plan_label(out.drive, version, out.purpose),
                  {"visits": len(out.visits), "end": m.end.isoformat() if m.end else None, "kit_days": m.kit_days,
                   "method": out.method, "status": out.status, "parent": out.parent_version,
-                  "changes": len(out.changes)}, conn=conn)
+                  "changes": len(out.changes), "purpose": out.purpose}, conn=conn)
     return version
 
 
-def load_plan(ws, drive_slug: str, version: int | None = None) -> StoredPlan | None:  # type: ignore[no-untyped-def]
+def plan_label(drive_slug: str, version: int, purpose: str = "recording") -> str:
+    """How a stored plan is named in the audit trail: ``<drive>/v3``, ``<drive>/delivery/v1``."""
+    return f"{drive_slug}/v{version}" if purpose == "recording" else f"{drive_slug}/{purpose}/v{version}"
+
+
+def load_plan(ws, drive_slug: str, version: int | None = None,  # type: ignore[no-untyped-def]
+              purpose: str = "recording") -> StoredPlan | None:
     """A stored plan version (the latest when ``version`` is None), or None."""
+    plan_t, visit_t = _TABLES[check_purpose(purpose)]
     with ws.engine.connect() as conn:
         if version is None:
-            row = conn.execute(text("SELECT * FROM plan WHERE drive_slug = :d ORDER BY version DESC LIMIT 1"),
+            row = conn.execute(text(f"SELECT * FROM {plan_t} WHERE drive_slug = :d ORDER BY version DESC LIMIT 1"),
                                {"d": drive_slug}).mappings().first()
         else:
-            row = conn.execute(text("SELECT * FROM plan WHERE drive_slug = :d AND version = :v"),
+            row = conn.execute(text(f"SELECT * FROM {plan_t} WHERE drive_slug = :d AND version = :v"),
                                {"d": drive_slug, "v": version}).mappings().first()
         if row is None:
             return None
-        vrows = conn.execute(text("SELECT * FROM plan_visit WHERE plan_id = :p ORDER BY visit_date, team_id, stop"),
+        vrows = conn.execute(text(f"SELECT * FROM {visit_t} WHERE plan_id = :p ORDER BY visit_date, team_id, stop"),
                              {"p": row["id"]}).mappings().all()
     visits = []
     for r in vrows:
@@ -555,16 +632,17 @@ def load_plan(ws, drive_slug: str, version: int | None = None) -> StoredPlan | N
         bound_end=d(row["bound_end_date"]), bound_kit_days=row["bound_kit_days"],  # type: ignore[arg-type]
         greedy_end=d(row["greedy_end_date"]), greedy_kit_days=row["greedy_kit_days"],
         solve_seconds=row["solve_seconds"], params=json.loads(row["params"]), followup=json.loads(row["followup"]),
-        changes=json.loads(row["changes"]), visits=visits)
+        changes=json.loads(row["changes"]), visits=visits, purpose=purpose)
 
 
-def latest_plan(ws, drive_slug: str) -> StoredPlan | None:  # type: ignore[no-untyped-def]
-    return load_plan(ws, drive_slug)
+def latest_plan(ws, drive_slug: str, purpose: str = "recording") -> StoredPlan | None:  # type: ignore[no-untyped-def]
+    return load_plan(ws, drive_slug, purpose=purpose)
 
 
-def plan_versions(ws, drive_slug: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def plan_versions(ws, drive_slug: str, purpose: str = "recording") -> list[dict]:  # type: ignore[no-untyped-def]
+    plan_t = _TABLES[check_purpose(purpose)][0]
     with ws.engine.connect() as conn:
         rows = conn.execute(text("SELECT version, kind, parent_version, created_at, created_by, end_date, kit_days, "
-                                 "status, method FROM plan WHERE drive_slug = :d ORDER BY version"),
+                                 f"status, method FROM {plan_t} WHERE drive_slug = :d ORDER BY version"),
                             {"d": drive_slug}).mappings().all()
     return [dict(r) for r in rows]
