@@ -4,7 +4,8 @@
 #   workspace (laptop) -> sample Balangan drive -> rosters + registry extract -> problems, eligible
 #   -> visit plan + exports -> office hub (embedded, 127.0.0.1) + laptop enrolment
 #   -> operators -> SBI simulator + face video -> scripted recording session at one school
-#   -> supervisor approval -> sync to the hub -> receipts and status -> cards, complaints, IKM -> reports
+#   -> supervisor approval -> sync to the hub -> receipts and status -> cards, complaints, IKM
+#   -> KTPku Datang delivery visits -> reports
 #
 # Everything is synthetic. Background services are stopped on exit, whatever happens.
 set -euo pipefail
@@ -81,5 +82,7 @@ s17 queue
 
 step "8. KTPku Datang: kartu tercetak, pengaduan, survei IKM, laporan"
 s17 sample ktpku-datang --seed "$SEED"
+s17 drive plan --purpose delivery
+s17 drive export --purpose delivery --xlsx --ics --pdf
 s17 report drive --pdf
 s17 report coverage --export
