@@ -939,6 +939,9 @@ def _drive_definition(slug: str, start: date, end: date, schools: list[SampleSch
     if pilkades <= end:
         holidays.append({"date": pilkades, "name": "Pemilihan Kepala Desa serentak"})
     holidays.sort(key=lambda h: h["date"])
+    # KTPku Datang: the printed cards are handed over at the schools in a period after the drive.
+    delivery_start = end + timedelta(days=14)
+    delivery_start += timedelta(days=(7 - delivery_start.weekday()) % 7)    # a Monday
     return {
         "drive": {
             "slug": slug,
@@ -951,6 +954,8 @@ def _drive_definition(slug: str, start: date, end: date, schools: list[SampleSch
         "office": dict(OFFICE),
         "recording": {"minutes_per_student": 6.5, "setup_minutes": 45, "day_start": "07:30", "day_end": "13:00"},
         "history": {"2017": 0.197, "2018": 0.286},
+        "delivery": {"start": delivery_start, "end": delivery_start + timedelta(days=18),
+                     "minutes_per_student": 2, "setup_minutes": 20},
         "teams": teams,
         "schools": school_tables,
         "travel_between": [{"from": a, "to": b, "minutes": m} for a, b, m in TRAVEL_BETWEEN],
