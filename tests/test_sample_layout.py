@@ -138,7 +138,8 @@ def test_drive_toml_parses_and_is_realistic(sample):
     assert len(d.teams) == 3 and all(1 <= len(t.kits) <= 2 for t in d.teams)
     assert d.history == {2017: 0.197, 2018: 0.286}
     assert d.office.lat and "Paringin" in d.office.address
-    assert d.local_holidays and all(d.start <= h.start <= d.end for h in d.local_holidays)
+    assert d.local_holidays and all(d.start <= h.start <= d.delivery_end for h in d.local_holidays)
+    assert d.end < d.delivery_start <= d.delivery_end   # KTPku Datang hand-overs come after the drive
     assert (sample.folder / d.registry_extract) == sample.registry_file
 
 

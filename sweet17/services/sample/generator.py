@@ -928,20 +928,21 @@ def _drive_definition(slug: str, start: date, end: date, schools: list[SampleSch
          "days_off": [{"start": start + timedelta(weeks=2, days=3), "end": start + timedelta(weeks=2, days=4),
                        "reason": "Servis kendaraan dan kalibrasi alat"}]},
     ]
-    # Local days off the regency declares. The drive file only takes dates inside the drive, so the
-    # anniversary of the regency (8 April, since 2003) is listed when the drive spans it; the
+    # Local days off the regency declares. The drive file only takes dates inside the drive and its
+    # hand-over period, so the anniversary of the regency (8 April, since 2003) is listed when they span it; the
     # simultaneous village-head election day is a synthetic local holiday inside every sample drive.
+    # KTPku Datang: the printed cards are handed over at the schools in a period after the drive.
+    delivery_start = end + timedelta(days=14)
+    delivery_start += timedelta(days=(7 - delivery_start.weekday()) % 7)    # a Monday
+    delivery_end = delivery_start + timedelta(days=18)
     holidays: list[dict[str, Any]] = [
         {"date": date(y, 4, 8), "name": "Hari Jadi Kabupaten Balangan"}
-        for y in range(start.year, end.year + 1) if start <= date(y, 4, 8) <= end]
+        for y in range(start.year, delivery_end.year + 1) if start <= date(y, 4, 8) <= delivery_end]
     pilkades = start + timedelta(weeks=5)
     pilkades += timedelta(days=(2 - pilkades.weekday()) % 7)       # a Wednesday
     if pilkades <= end:
         holidays.append({"date": pilkades, "name": "Pemilihan Kepala Desa serentak"})
     holidays.sort(key=lambda h: h["date"])
-    # KTPku Datang: the printed cards are handed over at the schools in a period after the drive.
-    delivery_start = end + timedelta(days=14)
-    delivery_start += timedelta(days=(7 - delivery_start.weekday()) % 7)    # a Monday
     return {
         "drive": {
             "slug": slug,
@@ -954,7 +955,7 @@ def _drive_definition(slug: str, start: date, end: date, schools: list[SampleSch
         "office": dict(OFFICE),
         "recording": {"minutes_per_student": 6.5, "setup_minutes": 45, "day_start": "07:30", "day_end": "13:00"},
         "history": {"2017": 0.197, "2018": 0.286},
-        "delivery": {"start": delivery_start, "end": delivery_start + timedelta(days=18),
+        "delivery": {"start": delivery_start, "end": delivery_end,
                      "minutes_per_student": 2, "setup_minutes": 20},
         "teams": teams,
         "schools": school_tables,
