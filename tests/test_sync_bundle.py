@@ -92,7 +92,7 @@ def test_tampered_bundle_is_refused_whole(hub, tmp_path, what):
         if what == "header" and name == "bundle.json":
             return data.replace(b'"laptop_name":"', b'"laptop_name":"X', 1)
         if what == "signature" and name == "bundle.sig":
-            return b"A" + data[1:]
+            return (b"B" if data[:1] == b"A" else b"A") + data[1:]   # always a different first character
         return data
 
     _rewrite(good, bad, change)
