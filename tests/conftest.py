@@ -10,6 +10,9 @@ import pytest
 os.environ.setdefault("SWEET17_LANG", "id")
 os.environ["COLUMNS"] = "200"  # wide, stable rich tables in CLI output captured by tests
 
+# Fixtures of the PC/SC test stack (pcscd + vpcd + virtual cards), available to every test module.
+pytest_plugins = ["pcsc_stack"]
+
 
 @pytest.fixture(autouse=True)
 def _indonesian_by_default():

@@ -1,10 +1,10 @@
 """The PC/SC test stack: a private pcscd with vsmartcard's ``vpcd`` reader driver, and virtual cards.
 
-Use in a test module::
+Its fixtures (``pcsc``, ``pcsc_stack``) are registered for every test module by
+``tests/conftest.py``. Use in a test module::
 
     import pytest
 
-    pytest_plugins = ["pcsc_stack"]      # the pcsc and pcsc_stack fixtures
     pytestmark = [pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
     def test_uid(pcsc):

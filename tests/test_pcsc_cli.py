@@ -8,8 +8,6 @@ import threading
 
 import pytest
 
-pytest_plugins = ["pcsc_stack"]      # the pcsc and pcsc_stack fixtures
-
 pytestmark = [pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
 UID = "04C0FFEE123456"

@@ -24,7 +24,6 @@ from sweet17.adapters.devices.pcsc import (
 from sweet17.adapters.devices.vcard import KTP_HISTORICAL, make_atr
 from sweet17.errors import UserError
 
-pytest_plugins = ["pcsc_stack"]      # the pcsc and pcsc_stack fixtures
 pytestmark = [pytest.mark.pcsc, pytest.mark.xdist_group("pcsc")]
 
 UID = "04A1B2C3D4E5F6"
