@@ -80,7 +80,7 @@ class CsvBook:
         return list(self.iter_rows(sheet))
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the text was read whole when the file was opened."""
 
 
 def read_csv(path: Path) -> CsvBook:
