@@ -9,9 +9,7 @@ and are logged in ``ktpku_import`` (``refuse_reimport``, ``log_import``).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,41 +75,21 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _decode(raw: bytes) -> str:
+def _rows(path: Path) -> Iterator[list[Any]]:
+    """The first sheet's rows through the shared readers (kind of file from its bytes, CSV encoding and
+    delimiter detected), with Windows-1252 mojibake repaired in text cells."""
+    from sweet17.adapters.readers import ReadError, open_workbook
+    from sweet17.domain.roster import repair_mojibake
+
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    # Repair the usual mojibake of UTF-8 read as Windows-1252 ("â€“" for an en dash).
-    if "â€" in text or "Ã" in text:
+        book = open_workbook(path)
         try:
-            text = text.encode("cp1252").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    return text
-
-
-def _csv_rows(path: Path) -> Iterator[list[Any]]:
-    text = _decode(path.read_bytes())
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ("\t" if first.count("\t") > first.count(",")
-                                                                 else ",")
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _sheet_rows(path: Path) -> Iterator[list[Any]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        sheet = wb.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
-    except Exception as e:  # calamine raises its own error types for corrupt/encrypted files
-        kind = type(e).__name__
-        detail = _("the file is protected with a password") if "Password" in kind else str(e).splitlines()[0][:200]
-        raise ValidationError(_("{path}: the file cannot be read as a spreadsheet ({detail})").format(
-            path=path, detail=detail), path=path) from None
-    yield from rows
+            for row in book.iter_rows(book.sheet_names[0]):
+                yield [repair_mojibake(c) if isinstance(c, str) else c for c in row]
+        finally:
+            book.close()
+    except ReadError as e:
+        raise ValidationError(_(e.message).format(path=path, **e.params), path=path) from None
 
 
 def read_table(path: Path | str, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> Table:
@@ -120,10 +98,8 @@ def read_table(path: Path | str, aliases: dict[str, tuple[str, ...]], required: 
     if not path.is_file():
         raise ValidationError(_("File {path} does not exist").format(path=path), path=path)
     suffix = path.suffix.lower()
-    if suffix in SPREADSHEET_SUFFIXES:
-        source = _sheet_rows(path)
-    elif suffix in (".csv", ".txt", ".tsv"):
-        source = _csv_rows(path)
+    if suffix in SPREADSHEET_SUFFIXES or suffix in (".csv", ".txt", ".tsv"):
+        source = _rows(path)
     else:
         raise ValidationError(_("{path}: unknown file type {suffix} (use .csv or .xlsx)").format(
             path=path, suffix=suffix or "-"), path=path)
