@@ -55,6 +55,16 @@ def common_closures(drive: Drive, holidays: Mapping[date, str]) -> dict[date, Cl
     return out
 
 
+def _regency_closed(drive: Drive, d: date, holidays: Mapping[date, str]) -> Closed | None:
+    """A national holiday (or cuti bersama) or a local holiday: nobody visits anywhere."""
+    if d in holidays:
+        return Closed(R_HOLIDAY, (("name", holidays[d]),))
+    for r in drive.local_holidays:
+        if d in r:
+            return Closed(R_LOCAL, (("name", r.reason or "-"),))
+    return None
+
+
 def school_closed(drive: Drive, school: School, d: date, holidays: Mapping[date, str],
                   cancelled: Iterable[date] = ()) -> Closed | None:
     """Why ``school`` takes no visit on ``d`` (None when it is open)."""
@@ -62,11 +72,9 @@ def school_closed(drive: Drive, school: School, d: date, holidays: Mapping[date,
         return Closed(R_OUTSIDE)
     if d in set(cancelled):
         return Closed(R_CANCELLED)
-    if d in holidays:
-        return Closed(R_HOLIDAY, (("name", holidays[d]),))
-    for r in drive.local_holidays:
-        if d in r:
-            return Closed(R_LOCAL, (("name", r.reason or "-"),))
+    closed = _regency_closed(drive, d, holidays)
+    if closed:
+        return closed
     wd = WEEKDAYS[d.weekday()]
     if wd not in school.days:
         return Closed(R_WEEKDAY, (("weekday", wd),))
@@ -83,11 +91,9 @@ def team_closed(drive: Drive, team: Team, d: date, holidays: Mapping[date, str],
         return Closed(R_OUTSIDE)
     if d in set(off):
         return Closed(R_TEAM_OFF, (("name", "-"),))
-    if d in holidays:
-        return Closed(R_HOLIDAY, (("name", holidays[d]),))
-    for r in drive.local_holidays:
-        if d in r:
-            return Closed(R_LOCAL, (("name", r.reason or "-"),))
+    closed = _regency_closed(drive, d, holidays)
+    if closed:
+        return closed
     wd = WEEKDAYS[d.weekday()]
     if wd not in team.working_days:
         return Closed(R_TEAM_WEEKDAY, (("weekday", wd),))
