@@ -30,7 +30,9 @@ and starting from their solution: (replan only: fewest changed announced visits 
 end with the model's ``going`` objective), the least travel (office to school(s) and back, per
 team-day), the fewest visit-days (a school prefers one visit).
 
-**Large instances** (the province) are decomposed (``solve_decomposed``): one geographic sector of
+**Large instances with interchangeable teams** (same kits, no agreed visits, not a replan) are
+planned with the teams pooled (``pooled.py``: patterns first, then days); when that fails, and for
+the other large instances, they are decomposed (``solve_decomposed``): one geographic sector of
 schools per team, balanced in sweeps over the sector boundaries; each sector starts from its greedy
 plan; the sectors that end last are asked to end a working day earlier, one at a time, and a sector
 that cannot is planned together with its neighbour (both teams in one model) -- the repair step.
@@ -48,6 +50,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sweet17.services.planning import pooled
 from sweet17.services.planning.bounds import Bound, lower_bound
 from sweet17.services.planning.greedy import best_greedy, repair
 from sweet17.services.planning.instance import (
@@ -56,8 +59,10 @@ from sweet17.services.planning.instance import (
     Visit,
     allocate,
     materialize,
+    metrics,
     prune,
     team_days_of,
+    verify_plan,
 )
 
 WORKERS = 2
@@ -65,6 +70,8 @@ WORKERS = 2
 CHANGE_WEIGHT = 20
 # Above this many visit variables a model is split by team (see solve_decomposed).
 MAX_FULL_MODEL_VARS = 40_000
+# Large drives with interchangeable teams (pooled.py): the share of the time limit it may take.
+POOLED_SHARE = 0.95
 
 
 @dataclass
@@ -513,6 +520,21 @@ def solve(inst: Instance, time_limit: float = 10.0, objectives: list[str] | None
     size = estimate_size(inst, g)
     if decompose is None:
         decompose = size > MAX_FULL_MODEL_VARS and len(inst.teams) > 1
+    if decompose and previous is None and objectives[0] == "end" and pooled.applicable(inst):
+        # interchangeable teams: patterns first, then days (pooled.py); the sectors when that fails
+        tds, info = pooled.plan_pooled(inst, t0 + POOLED_SHARE * time_limit)
+        if tds:
+            visits = materialize(inst, allocate(inst, prune(inst, tds)))
+            if not verify_plan(inst, visits):
+                m, mg = metrics(inst, visits), metrics(inst, g.visits)
+                if not g.complete or (m.end, m.kit_days) <= (mg.end, mg.kit_days):
+                    work = set().union(*(t.work_days for t in inst.teams))
+                    n_days = sum(1 for d in inst.days() if d in work and m.end is not None and d <= m.end)
+                    phases = [Phase("patterns", "feasible", info.get("team_days"), info.get("patterns_s", 0.0)),
+                              Phase("end", "feasible", n_days, info.get("schedule_s", 0.0))]
+                    return SolveResult(visits, "feasible", "cp-sat-pooled", phases, time.perf_counter() - t0)
+        time_limit = max(1.0, time_limit - (time.perf_counter() - t0))
+        t0 = time.perf_counter()
     if decompose:
         res = solve_decomposed(inst, time_limit, objectives, previous, t0=t0)
         res.seconds = time.perf_counter() - t0

@@ -1,0 +1,638 @@
+"""Large drives whose teams all carry the same number of kits: the days' patterns first, then the days.
+
+When every team has ``k`` kits, *which* team does a team-day changes nothing the plan is judged on:
+each team-day starts and ends at the office, so its travel, its room and its kit-days depend only on
+where it goes. The planner's per-team model carries that symmetry twenty times over at province
+scale, and cutting the drive into one sector per team (``model.solve_decomposed``) gives every sector
+its own rounding and its own tail. ``solve_pooled`` works with the teams as a pool instead:
+
+1. **Patterns** (no calendar): how many team-days go to each school alone (room ``k x cap(s)``), to
+   each near pair one school after the other (room ``pair_room``, divided between the two), and to
+   each near pair with the kits divided (``ka`` kits at the nearer school, the rest at the other),
+   so that each school's room covers its students, with the fewest team-days and then the least
+   travel. An integer program per window of near schools (CP-SAT, hinted with the current
+   solution; schools outside the window keep their patterns and what shared days with them bring):
+   the first sweep covers the drive with disjoint windows, later sweeps take windows around random
+   schools, so sharing across window borders is found too -- a large-neighbourhood search.
+2. **Days** (CP-SAT): each pattern's team-days go to days on which its schools are open and teams
+   of the pool work, at most as many on a day as teams working; the earliest end first, then the
+   fewest visit-days per school. A school's first visit must come while its room still covers
+   everybody of age on that day (students reaching the age later add to the demand).
+3. **Teams**: each day's team-days go to the teams working that day, in order of bearing from the
+   office, so a team tends to ride the same way day after day.
+
+The result is placed with ``allocate`` and checked like every plan (``verify_plan`` in the callers).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sweet17.services.planning.instance import Instance, TeamDay
+
+# Weight of a team-day against a minute of travel in the pattern objective (a day always wins).
+DAY_WEIGHT = 10_000
+WINDOW = 14
+MARGIN_DAYS = 10
+PATTERN_SHARE = 0.75
+MIP = True   # windows solved by SCIP when OR-Tools has it (else CP-SAT)
+
+
+def _debug(*a) -> None:  # noqa: ANN002
+    import os
+    import sys
+
+    if os.environ.get("SWEET17_DEBUG_PLAN"):
+        print(f"{time.perf_counter():.1f}", *a, file=sys.stderr)
+
+
+_SCIP: list[bool] = []
+
+
+def _scip_available() -> bool:
+    if not _SCIP:
+        from ortools.linear_solver import pywraplp
+
+        _SCIP.append(pywraplp.Solver.CreateSolver("SCIP") is not None)
+    return _SCIP[0]
+
+
+def applicable(inst: Instance) -> bool:
+    """The pooled planner applies: several teams, all with the same kits, no agreed or announced visits."""
+    ks = {t.k for t in inst.teams}
+    return len(inst.teams) > 1 and len(ks) == 1 and not inst.forced and not inst.announced \
+        and all(s.fixed_demand is None for s in inst.schools)
+
+
+@dataclass
+class Patterns:
+    """Team-days by kind; loads are the students the shared days carry to each school (totals)."""
+    solo: dict[str, int] = field(default_factory=dict)
+    seq: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)          # count, ua, ub
+    split: dict[tuple[str, str, int], tuple[int, int, int]] = field(default_factory=dict)   # count, va, vb
+
+    def team_days(self) -> int:
+        return sum(self.solo.values()) + sum(c for c, _a, _b in self.seq.values()) + \
+            sum(c for c, _a, _b in self.split.values())
+
+
+class _Pool:
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.k = inst.teams[0].k
+        self.codes = [s.code for s in inst.schools if inst.needs_visit(s) and inst.cap(s.code) > 0]
+        cs = set(self.codes)
+        self.cap = {c: inst.cap(c) for c in self.codes}
+        self.travel = {c: inst.by_code[c].travel for c in self.codes}
+        self.adj: dict[str, list[str]] = defaultdict(list)
+        self.seq_room: dict[tuple[str, str], int] = {}
+        self.split_caps: dict[tuple[str, str], tuple[int, int]] = {}
+        self.tab: dict[tuple[str, str], int] = {}
+        for a, b, t_ab in inst.pairs():
+            if a not in cs or b not in cs:
+                continue
+            room = inst.pair_room(a, b, self.k)
+            ca, cb = inst.split_cap(a, b)
+            ok_split = self.k >= 2 and ca >= 1 and cb >= 1
+            if room < 2 and not ok_split:
+                continue
+            self.tab[(a, b)] = t_ab
+            if room >= 2:
+                self.seq_room[(a, b)] = room
+            if ok_split:
+                self.split_caps[(a, b)] = (ca, cb)
+            self.adj[a].append(b)
+            self.adj[b].append(a)
+        for c in self.adj:
+            self.adj[c].sort()
+
+    # travel of one team-day of each kind (what ``metrics`` counts)
+    def t_solo(self, c: str) -> int:
+        return 2 * self.travel[c]
+
+    def t_seq(self, a: str, b: str) -> int:
+        return self.travel[a] + self.tab[(a, b)] + self.travel[b]
+
+    def t_split(self, a: str, b: str) -> int:
+        return 2 * (self.travel[a] + self.tab[(a, b)])
+
+    def rooms(self, pat: Patterns) -> dict[str, int]:
+        r = {c: self.k * self.cap[c] * n for c, n in pat.solo.items()}
+        for (a, b), (_n, ua, ub) in pat.seq.items():
+            r[a] = r.get(a, 0) + ua
+            r[b] = r.get(b, 0) + ub
+        for (a, b, _ka), (_n, va, vb) in pat.split.items():
+            r[a] = r.get(a, 0) + va
+            r[b] = r.get(b, 0) + vb
+        return r
+
+    def travel_of(self, pat: Patterns) -> int:
+        t = sum(self.t_solo(c) * n for c, n in pat.solo.items())
+        t += sum(self.t_seq(a, b) * n for (a, b), (n, _x, _y) in pat.seq.items())
+        t += sum(self.t_split(a, b) * n for (a, b, _k), (n, _x, _y) in pat.split.items())
+        return t
+
+    # ------------------------------------------------------------------ stage 1: patterns
+    def window(self, seed: str, size: int, rnd: random.Random, free: set[str] | None = None) -> list[str]:
+        out, seen, frontier = [seed], {seed}, [seed]
+        while frontier and len(out) < size:
+            u = frontier.pop(0)
+            nbs = [v for v in self.adj[u] if v not in seen and (free is None or v in free)]
+            rnd.shuffle(nbs)
+            for v in nbs:
+                if len(out) >= size:
+                    break
+                seen.add(v)
+                out.append(v)
+                frontier.append(v)
+        return out
+
+    def improve(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float, seed: int) -> bool:
+        """Re-solve the patterns inside ``win`` (the rest fixed); True when the window got better."""
+        from ortools.sat.python import cp_model
+
+        w = set(win)
+        k = self.k
+        ext = defaultdict(int)          # room brought by shared days with schools outside the window
+        for (a, b), (_n, ua, ub) in pat.seq.items():
+            if (a in w) != (b in w):
+                ext[a] += ua
+                ext[b] += ub
+        for (a, b, _ka), (_n, va, vb) in pat.split.items():
+            if (a in w) != (b in w):
+                ext[a] += va
+                ext[b] += vb
+        m = cp_model.CpModel()
+        cover: dict[str, list] = defaultdict(list)
+        cost_terms: list = []
+        cost_coefs: list[int] = []
+        hint: list[tuple[object, int]] = []
+        xs = {}
+        for c in win:
+            ub = max(0, math.ceil((need[c] - ext[c]) / (k * self.cap[c])))
+            x = m.new_int_var(0, ub, "")
+            xs[c] = x
+            cover[c].append(k * self.cap[c] * x)
+            cost_terms.append(x)
+            cost_coefs.append(DAY_WEIGHT + self.t_solo(c))
+            hint.append((x, min(ub, pat.solo.get(c, 0))))
+        inner = [(a, b) for (a, b) in self.tab if a in w and b in w]
+        for a, b in inner:
+            most = math.ceil((need[a] + need[b]) / 2) + 1
+            if (a, b) in self.seq_room:
+                room = self.seq_room[(a, b)]
+                y = m.new_int_var(0, max(1, math.ceil((need[a] + need[b]) / room)), "")
+                ua = m.new_int_var(0, need[a], "")
+                ub_ = m.new_int_var(0, need[b], "")
+                m.add(ua + ub_ <= room * y)
+                cover[a].append(ua)
+                cover[b].append(ub_)
+                cost_terms.append(y)
+                cost_coefs.append(DAY_WEIGHT + self.t_seq(a, b))
+                n0, h_a, h_b = pat.seq.get((a, b), (0, 0, 0))
+                hint += [(y, n0), (ua, min(h_a, need[a])), (ub_, min(h_b, need[b]))]
+            if (a, b) in self.split_caps:
+                ca, cb = self.split_caps[(a, b)]
+                for ka in range(1, k):
+                    z = m.new_int_var(0, min(most, max(1, math.ceil(need[a] / (ka * ca)) + 1,
+                                                          math.ceil(need[b] / ((k - ka) * cb)) + 1)), "")
+                    va = m.new_int_var(0, need[a], "")
+                    vb = m.new_int_var(0, need[b], "")
+                    m.add(va <= ka * ca * z)
+                    m.add(vb <= (k - ka) * cb * z)
+                    cover[a].append(va)
+                    cover[b].append(vb)
+                    cost_terms.append(z)
+                    cost_coefs.append(DAY_WEIGHT + self.t_split(a, b))
+                    n0, h_a, h_b = pat.split.get((a, b, ka), (0, 0, 0))
+                    hint += [(z, n0), (va, min(h_a, need[a])), (vb, min(h_b, need[b]))]
+        for c in win:
+            if need[c] - ext[c] > 0:
+                m.add(sum(cover[c]) >= need[c] - ext[c])
+        m.minimize(cp_model.LinearExpr.weighted_sum(cost_terms, cost_coefs))
+        old = self._window_cost(pat, w)
+        for v, val in hint:
+            m.add_hint(v, val)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 2
+        solver.parameters.max_time_in_seconds = seconds
+        solver.parameters.random_seed = seed
+        st = solver.solve(m)
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= old - 0.5:
+            return False
+        # write the window's new patterns
+        for c in win:
+            n = int(solver.value(xs[c]))
+            if n:
+                pat.solo[c] = n
+            else:
+                pat.solo.pop(c, None)
+        for key in [key for key in pat.seq if key[0] in w and key[1] in w]:
+            del pat.seq[key]
+        for key in [key for key in pat.split if key[0] in w and key[1] in w]:
+            del pat.split[key]
+        # the window's new shared days and their loads (the cover lists hold them in the order built)
+        pos = {c: 1 for c in win}           # cover[c][0] is the solo term
+        it = iter(cost_terms[len(win):])
+        for a, b in inner:
+            kinds = ([None] if (a, b) in self.seq_room else []) + \
+                (list(range(1, k)) if (a, b) in self.split_caps else [])
+            for ka in kinds:
+                n = int(solver.value(next(it)))
+                la, lb = int(solver.value(cover[a][pos[a]])), int(solver.value(cover[b][pos[b]]))
+                pos[a] += 1
+                pos[b] += 1
+                if not n:
+                    continue
+                if ka is None:
+                    spare = self.seq_room[(a, b)] * n - la - lb     # room left: half to each school
+                    pat.seq[(a, b)] = (n, la + spare - spare // 2, lb + spare // 2)
+                else:
+                    ca, cb = self.split_caps[(a, b)]
+                    pat.split[(a, b, ka)] = (n, ka * ca * n, (k - ka) * cb * n)
+        return True
+
+    def _improve(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float, seed: int) -> bool:
+        if MIP and _scip_available():
+            return self.improve_mip(pat, win, need, seconds)
+        return self.improve(pat, win, need, seconds, seed)
+
+    def improve_mip(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float) -> bool:
+        """``improve`` with a MIP solver (SCIP through OR-Tools): its LP bound proves small windows fast."""
+        from ortools.linear_solver import pywraplp
+
+        w = set(win)
+        k = self.k
+        ext: dict[str, int] = defaultdict(int)
+        for (a, b), (_n, ua, ub) in pat.seq.items():
+            if (a in w) != (b in w):
+                ext[a] += ua
+                ext[b] += ub
+        for (a, b, _ka), (_n, va, vb) in pat.split.items():
+            if (a in w) != (b in w):
+                ext[a] += va
+                ext[b] += vb
+        solver = pywraplp.Solver.CreateSolver("SCIP")
+        if solver is None:
+            return False
+        solver.SetTimeLimit(max(1, int(seconds * 1000)))
+        cover: dict[str, list] = defaultdict(list)
+        inc: dict[str, list] = defaultdict(list)
+        obj = []
+        hint_vars, hint_vals = [], []
+        xs = {}
+        for c in win:
+            ub = max(0, math.ceil((need[c] - ext[c]) / (k * self.cap[c])))
+            x = solver.IntVar(0, ub, "")
+            xs[c] = x
+            cover[c].append(k * self.cap[c] * x)
+            inc[c].append(x)
+            obj.append((DAY_WEIGHT + self.t_solo(c)) * x)
+            hint_vars.append(x)
+            hint_vals.append(float(min(ub, pat.solo.get(c, 0))))
+        inner = [(a, b) for (a, b) in self.tab if a in w and b in w]
+        made = []
+        for a, b in inner:
+            if (a, b) in self.seq_room:
+                room = self.seq_room[(a, b)]
+                y = solver.IntVar(0, max(1, math.ceil((need[a] + need[b]) / room)), "")
+                ua = solver.IntVar(0, need[a], "")
+                ub_ = solver.IntVar(0, need[b], "")
+                solver.Add(ua + ub_ <= room * y)
+                cover[a].append(ua)
+                cover[b].append(ub_)
+                inc[a].append(y)
+                inc[b].append(y)
+                obj.append((DAY_WEIGHT + self.t_seq(a, b)) * y)
+                made.append((a, b, None, y, ua, ub_))
+                n0, h_a, h_b = pat.seq.get((a, b), (0, 0, 0))
+                hint_vars += [y, ua, ub_]
+                hint_vals += [float(n0), float(min(h_a, need[a])), float(min(h_b, need[b]))]
+            if (a, b) in self.split_caps:
+                ca, cb = self.split_caps[(a, b)]
+                for ka in range(1, k):
+                    z = solver.IntVar(0, max(1, math.ceil(need[a] / (ka * ca)) + 1,
+                                             math.ceil(need[b] / ((k - ka) * cb)) + 1), "")
+                    va = solver.IntVar(0, need[a], "")
+                    vb = solver.IntVar(0, need[b], "")
+                    solver.Add(va <= ka * ca * z)
+                    solver.Add(vb <= (k - ka) * cb * z)
+                    cover[a].append(va)
+                    cover[b].append(vb)
+                    inc[a].append(z)
+                    inc[b].append(z)
+                    obj.append((DAY_WEIGHT + self.t_split(a, b)) * z)
+                    made.append((a, b, ka, z, va, vb))
+                    n0, h_a, h_b = pat.split.get((a, b, ka), (0, 0, 0))
+                    hint_vars += [z, va, vb]
+                    hint_vals += [float(n0), float(min(h_a, need[a])), float(min(h_b, need[b]))]
+        for c in win:
+            rest = need[c] - ext[c]
+            if rest > 0:
+                solver.Add(sum(cover[c]) >= rest)
+                # every team-day brings a school at most a full team's room: a valid cut
+                solver.Add(sum(inc[c]) >= math.ceil(rest / (k * self.cap[c])))
+        solver.Minimize(sum(obj))
+        solver.SetHint(hint_vars, hint_vals)
+        old = self._window_cost(pat, w)
+        st = solver.Solve()
+        if st not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE) or solver.Objective().Value() >= old - 0.5:
+            return False
+        for c in win:
+            n = round(xs[c].solution_value())
+            if n:
+                pat.solo[c] = n
+            else:
+                pat.solo.pop(c, None)
+        for key in [key for key in pat.seq if key[0] in w and key[1] in w]:
+            del pat.seq[key]
+        for key in [key for key in pat.split if key[0] in w and key[1] in w]:
+            del pat.split[key]
+        for a, b, ka, v, la_v, lb_v in made:
+            n = round(v.solution_value())
+            if not n:
+                continue
+            la, lb = round(la_v.solution_value()), round(lb_v.solution_value())
+            if ka is None:
+                spare = self.seq_room[(a, b)] * n - la - lb     # room left: half to each school
+                pat.seq[(a, b)] = (n, la + spare - spare // 2, lb + spare // 2)
+            else:
+                ca, cb = self.split_caps[(a, b)]
+                pat.split[(a, b, ka)] = (n, ka * ca * n, (k - ka) * cb * n)
+        return True
+
+    def _window_cost(self, pat: Patterns, w: set[str]) -> float:
+        cost = sum((DAY_WEIGHT + self.t_solo(c)) * n for c, n in pat.solo.items() if c in w)
+        cost += sum((DAY_WEIGHT + self.t_seq(a, b)) * n for (a, b), (n, _x, _y) in pat.seq.items()
+                    if a in w and b in w)
+        cost += sum((DAY_WEIGHT + self.t_split(a, b)) * n for (a, b, _k), (n, _x, _y) in pat.split.items()
+                    if a in w and b in w)
+        return cost
+
+    def patterns(self, need: dict[str, int], deadline: float, seed: int = 17,
+                 start: Patterns | None = None) -> tuple[Patterns, int]:
+        """The LNS of stage 1: (patterns, windows improved)."""
+        rnd = random.Random(seed)
+        pat = start or Patterns(solo={c: math.ceil(need[c] / (self.k * self.cap[c])) for c in self.codes
+                                      if need[c] > 0})
+        improved = 0
+        linked = [c for c in self.codes if self.adj[c]]
+        if not linked:
+            return pat, 0
+        # sweep 1: disjoint windows covering the drive (fewest free neighbours first)
+        free = set(linked)
+        first: list[list[str]] = []
+        while free:
+            s = min(free, key=lambda c: (sum(1 for v in self.adj[c] if v in free), c))
+            win = self.window(s, WINDOW, rnd, free)
+            free -= set(win)
+            if len(win) > 1:
+                first.append(win)
+        n = 0
+        for win in first:
+            left = deadline - time.perf_counter()
+            if left < 0.2:
+                return pat, improved
+            n += 1
+            improved += self._improve(pat, win, need, min(1.0, left), seed + n)
+        _debug("pooled: first sweep", len(first), "windows ->", pat.team_days(), "team-days")
+        # later sweeps: windows around random schools
+        while time.perf_counter() < deadline - 0.2:
+            s = rnd.choice(linked)
+            win = self.window(s, WINDOW + rnd.randrange(-3, 4), rnd)
+            if len(win) < 2:
+                continue
+            n += 1
+            improved += self._improve(pat, win, need, min(0.6, deadline - time.perf_counter()), seed + n)
+        _debug("pooled: windows", n, "improved", improved, "->", pat.team_days(), "team-days")
+        return pat, improved
+
+    # ------------------------------------------------------------------ stage 2: days
+    def instances(self, pat: Patterns) -> list[tuple[tuple, int, dict[str, int]]]:
+        """(key, team-days, room per school) per pattern."""
+        out: list[tuple[tuple, int, dict[str, int]]] = []
+        for c, n in sorted(pat.solo.items()):
+            out.append((("solo", c), n, {c: self.k * self.cap[c] * n}))
+        for (a, b), (n, ua, ub) in sorted(pat.seq.items()):
+            out.append((("seq", a, b), n, {a: ua, b: ub}))
+        for (a, b, ka), (n, va, vb) in sorted(pat.split.items()):
+            out.append((("split", a, b, ka), n, {a: va, b: vb}))
+        return out
+
+    def stops(self, pat: Patterns, key: tuple, n: int) -> list[tuple[int, int]]:
+        """The rooms (first school, second school) of each of a pattern's ``n`` team-days."""
+        if key[0] == "solo":
+            return [(self.k * self.cap[key[1]], 0)] * n
+        if key[0] == "split":
+            ca, cb = self.split_caps[(key[1], key[2])]
+            return [(key[3] * ca, (self.k - key[3]) * cb)] * n
+        _n, ra, rb = pat.seq[(key[1], key[2])]
+        # evenly, so that every day brings both schools students when there are enough; the odd ones
+        # to the first days at the first school and to the last days at the second, so no day has
+        # both and each stays within the day's room (ra + rb <= n x room)
+        out = []
+        for j in range(n):
+            out.append((ra // n + (1 if j < ra % n else 0), rb // n + (1 if j >= n - rb % n else 0)))
+        return out
+
+
+def _schools_of(key: tuple) -> tuple[str, ...]:
+    return (key[1],) if key[0] == "solo" else (key[1], key[2])
+
+
+def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> list[TeamDay] | None:
+    """Stage 2 and 3: the patterns' team-days on days and teams; None when they do not fit the horizon."""
+    from ortools.sat.python import cp_model
+
+    items = [x for x in pool.instances(pat) if x[1] > 0]
+    rooms = pool.rooms(pat)
+    teams_on: dict[date, list[str]] = defaultdict(list)
+    for t in inst.teams:
+        for d in t.work_days:
+            teams_on[d].append(t.id)
+    days = [d for d in inst.days() if teams_on.get(d)]
+    total = sum(n for _k, n, _r in items)
+    # horizon: enough days for every team-day and a margin
+    cum, horizon = 0, []
+    for d in days:
+        horizon.append(d)
+        cum += len(teams_on[d])
+        if cum >= 1.25 * total + 5 * len(inst.teams):
+            break
+    # latest first visit per school: its room must cover everybody of age on that day (spare room
+    # of a shared day may serve either school: each school is allowed all of it here, checked after)
+    best_room: dict[str, int] = defaultdict(int)
+    for _key, _n, r in items:
+        for c, v in r.items():
+            best_room[c] += v
+    latest: dict[str, date | None] = {}
+    for c in pool.codes:
+        s = inst.by_code[c]
+        ok = [d for d in horizon if d in s.open_days and 0 < s.demand_on(d) <= best_room.get(c, 0)]
+        latest[c] = ok[-1] if ok else None
+    m = cp_model.CpModel()
+    going = [m.new_bool_var("") for _ in horizon]
+    for i in range(len(going) - 1):
+        m.add(going[i] >= going[i + 1])
+    by_day: dict[int, list] = defaultdict(list)
+    first_ok: dict[str, list] = defaultdict(list)
+    visit: dict[tuple[str, int], list] = defaultdict(list)
+    nv: dict[tuple[int, int], object] = {}
+    for p, (key, n, _r) in enumerate(items):
+        schools = [inst.by_code[c] for c in _schools_of(key)]
+        vars_p = []
+        for i, d in enumerate(horizon):
+            if not all(d in s.open_days and s.demand_on(d) > 0 for s in schools):
+                continue
+            x = m.new_int_var(0, min(n, len(teams_on[d])), "")
+            nv[(p, i)] = x
+            vars_p.append(x)
+            by_day[i].append(x)
+            m.add(x <= n * going[i])
+            for s in schools:
+                visit[(s.code, i)].append(x)
+                lt = latest.get(s.code)
+                if lt is not None and d <= lt:
+                    first_ok[s.code].append(x)
+        if not vars_p:
+            return None
+        m.add(sum(vars_p) == n)
+    for c in pool.codes:
+        if pool.inst.by_code[c].demand_on(inst.end) > 0 and rooms.get(c, 0) > 0:
+            if not first_ok.get(c):
+                return None
+            m.add(sum(first_ok[c]) >= 1)
+    for i, xs in by_day.items():
+        m.add(sum(xs) <= len(teams_on[horizon[i]]))
+    # visit-days: a boolean per school and day, on when some team-day is there
+    vis_terms = []
+    for xs in visit.values():
+        v = m.new_bool_var("")
+        for x in xs:
+            m.add(x == 0).only_enforce_if(v.Not())
+        vis_terms.append(v)
+    # no plan ends before the day by which the teams working add up to the team-days (helps CP-SAT prove it)
+    cum, least = 0, len(horizon)
+    for i, d in enumerate(horizon):
+        cum += len(teams_on[d])
+        if cum >= total:
+            least = i + 1
+            break
+    m.add(sum(going) >= least)
+    m.minimize(sum(going))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    left = deadline - time.perf_counter()
+    solver.parameters.max_time_in_seconds = max(0.5, left * 0.6)
+    st = solver.solve(m)
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    end_n = int(round(solver.objective_value))
+    # second phase: that end, the fewest visit-days
+    m.add(sum(going) <= end_n)
+    for x in list(nv.values()) + going:
+        m.add_hint(x, solver.value(x))
+    m.minimize(sum(vis_terms))
+    solver2 = cp_model.CpSolver()
+    solver2.parameters.num_workers = 2
+    solver2.parameters.max_time_in_seconds = max(0.3, deadline - time.perf_counter())
+    st2 = solver2.solve(m)
+    use = solver2 if st2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else solver
+    return _to_team_days(inst, pool, pat, items, horizon, teams_on, {pi: int(use.value(x)) for pi, x in nv.items()})
+
+
+def _bearing(inst: Instance, code: str) -> float:
+    coords = inst.coords or {}
+    o, c = coords.get("office"), coords.get(code)
+    if not o or not c:
+        return float(inst.by_code[code].travel)
+    return math.atan2(c[0] - o[0], (c[1] - o[1]) * math.cos(math.radians(o[0])))
+
+
+def _to_team_days(inst: Instance, pool: _Pool, pat: Patterns, items: list, horizon: list[date],
+                  teams_on: dict[date, list[str]], counts: dict[tuple[int, int], int]) -> list[TeamDay]:
+    per_pattern = {p: pool.stops(pat, key, n) for p, (key, n, _r) in enumerate(items)}
+    used: dict[int, int] = defaultdict(int)
+    out: list[TeamDay] = []
+    for i, d in enumerate(horizon):
+        todays = []
+        for p, (key, _n, _r) in enumerate(items):
+            for _ in range(counts.get((p, i), 0)):
+                todays.append((key, per_pattern[p][used[p]]))
+                used[p] += 1
+        # in order of bearing: a team tends to ride the same way day after day
+        todays.sort(key=lambda x: (_bearing(inst, x[0][1]), x[0]))
+        for (key, (ra, rb)), tid in zip(todays, sorted(teams_on[d]), strict=False):
+            if key[0] == "solo":
+                out.append(TeamDay(d, tid, ((key[1], ra),)))
+            elif key[0] == "seq":
+                out.append(TeamDay(d, tid, ((key[1], ra), (key[2], rb))))
+            else:
+                out.append(TeamDay(d, tid, ((key[1], ra), (key[2], rb)), (key[3], pool.k - key[3])))
+    return out
+
+
+def plan_pooled(inst: Instance, deadline: float, seed: int = 17) -> tuple[list[TeamDay] | None, dict]:
+    """Stages 1-3 within ``deadline`` (perf_counter): (team-days or None, figures for the phases).
+
+    Stage 1 plans each school's students of age ``MARGIN_DAYS`` after its first possible day (a few
+    come of age while the drive goes on); stage 2 makes sure each school's first visit comes while
+    its room covers everybody of age; a school that still comes out short (a shared day that brings
+    it nobody) gets one more day at the first free team after its first visit (``_top_up``).
+    """
+    from sweet17.services.planning.instance import allocate, prune
+
+    t0 = time.perf_counter()
+    pool = _Pool(inst)
+    need = {}
+    for c in pool.codes:
+        s = inst.by_code[c]
+        vd = inst.visit_days(s)
+        need[c] = s.demand_on(vd[min(len(vd) - 1, MARGIN_DAYS)]) if vd else 0
+    pat, improved = pool.patterns(need, t0 + PATTERN_SHARE * (deadline - t0), seed)
+    info = {"team_days": pat.team_days(), "windows": improved, "patterns_s": round(time.perf_counter() - t0, 2)}
+    t1 = time.perf_counter()
+    tds = schedule(inst, pool, pat, deadline)
+    info["schedule_s"] = round(time.perf_counter() - t1, 2)
+    if tds is None:
+        return None, info
+    tds = _top_up(inst, pool, prune(inst, allocate(inst, tds)))
+    info["topped_up"] = tds[1]
+    _debug("pooled", info)
+    return tds[0], info
+
+
+def _top_up(inst: Instance, pool: _Pool, tds: list[TeamDay]) -> tuple[list[TeamDay] | None, int]:
+    """Add a day for each school whose visits leave students of age on its first visit unrecorded."""
+    from sweet17.services.planning.instance import allocate
+
+    placed: dict[str, int] = defaultdict(int)
+    first: dict[str, date] = {}
+    for td in tds:
+        for c, n in td.stops:
+            placed[c] += n
+            first[c] = min(first.get(c, td.day), td.day)
+    busy = {(td.team, td.day) for td in tds}
+    added = 0
+    out = list(tds)
+    for c in pool.codes:
+        s = inst.by_code[c]
+        if c not in first:
+            return None, added
+        short = s.demand_on(first[c]) - placed[c]
+        while short > 0:
+            slot = next(((t.id, d) for d in inst.days() if d > first[c] and d in s.open_days
+                         for t in inst.teams if d in t.work_days and (t.id, d) not in busy), None)
+            if slot is None:
+                return None, added
+            busy.add(slot)
+            room = pool.k * pool.cap[c]
+            out.append(TeamDay(slot[1], slot[0], ((c, room),)))
+            short -= room
+            added += 1
+    return (allocate(inst, out) if added else out), added
