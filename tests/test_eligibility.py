@@ -175,3 +175,24 @@ def test_session_recording_by_student_ref_counts_and_rejected_does_not(filled):
     with ws.engine.begin() as c:
         c.execute(text("UPDATE recording SET status = 'rejected', rejected_reason = 'blurred' WHERE id = 'r-budi'"))
     assert "Budi" in {d.name for d in students_due(ws, "uji-2027")}
+
+
+def test_values_shared_across_schools_as_counted_one_by_one():
+    """``shared_across_schools`` (the short path of the cross-school check) finds the NIKs and NISNs that rows of
+    more than one school hold, as looking at every row in turn does."""
+    import random
+
+    from sweet17.services.roster import shared_across_schools
+
+    rng = random.Random(3)
+    for _ in range(30):
+        rows = [(i, rng.choice("abc"), rng.choice(["", "n1", "n2", "n3", f"n{i}"]),
+                 rng.choice(["", "s1", "s2", f"s{i}"])) for i in range(rng.randint(0, 12))]
+        want: list[set[str]] = []
+        for col in (2, 3):
+            at: dict[str, set[str]] = {}
+            for r in rows:
+                if r[col]:
+                    at.setdefault(r[col], set()).add(r[1])
+            want.append({v for v, schools in at.items() if len(schools) > 1})
+        assert shared_across_schools(rows, 1, 2, 3) == (want[0], want[1])

@@ -101,3 +101,50 @@ def test_array_path_files_lines_as_line_by_line(tmp_path: Path, monkeypatch: pyt
     # the sample has lines of both kinds: filed by arrays, and read one by one
     assert 0 < ref.bad_birth_dates < ref.persons and ref.skipped
     assert src.hashing.result() == __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+
+
+def test_look_ups_in_memory_are_the_stored_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MemoryExtract`` (the groups held in memory, as a large import matches them while storing them) finds
+    the same persons, in the same order, as ``StoredExtract`` on the rows stored part by part: by NIK (rows with
+    one NIK in both halves) and by birth date and sex (rows filed under several codes, sex missing)."""
+    import json
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from sweet17.adapters.storage import migrate
+    from sweet17.adapters.storage.db import sqlite_engine
+
+    rows = _rows(7)
+    rows += [list(r) for r in rows[::5]]                # the same NIKs again, in the second half
+    path = tmp_path / "extract.csv"
+    path.write_bytes(("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n").encode("utf-8"))
+    monkeypatch.setattr(registry, "CHUNK", 20_000)
+    monkeypatch.setattr(registry, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr("sweet17.services.roster.usable_cpus", lambda: 2)
+    plain = registry._plain_csv_text(path)
+    assert plain is not None
+    src = registry._open_plain_csv(plain, None)
+    b = registry._Buckets()
+    parts = [groups for groups, _last in registry._plain_parts(src, b)]
+    engine = sqlite_engine(tmp_path / "ws.db")
+    migrate.upgrade(engine)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO registry_extract (id, drive_slug, file_name, file_sha256, file_format, "
+                       "imported_at, imported_by, rows, persons, layout) VALUES (1, 'd', 'x.csv', 'h', 'csv', 't', "
+                       "'a', 0, 0, :lay)"), {"lay": json.dumps(src.layout)})
+        for part in parts:
+            c.connection.driver_connection.executemany(
+                "INSERT INTO registry_bucket (extract_id, code, data) VALUES (1, ?, ?)",
+                [(code, g if g.__class__ is str else "\n".join(g)) for code, g in part.items()])
+    niks = {r[0].strip() for r in rows if r}
+    births = {(date(y, m, d), sex) for y in (1999, 2000, 2004, 2008) for m in range(1, 13) for d in (1, 9, 17, 28)
+              for sex in ("L", "P", "")}
+    memory = registry.MemoryExtract(1, parts, src.layout)
+    with engine.connect() as c:
+        stored = registry.StoredExtract(c.connection.driver_connection, 1)
+        by_nik = stored.by_nik(niks)
+        born = stored.born(births)
+    assert len(parts) == 2 and len(by_nik) > 1000 and len(born) > 100
+    assert memory.by_nik(niks) == by_nik
+    assert memory.born(births) == born

@@ -298,6 +298,43 @@ def test_every_way_of_reading_the_extract_gives_the_same_result(workspace, siak,
     assert _outcome(workspace, rep) == want
 
 
+@pytest.mark.parametrize("halves", [False, True])
+def test_matching_alongside_the_storing_gives_the_same_result(workspace, siak, tmp_path, monkeypatch, halves):
+    """A large extract is matched by a forked process, on its groups held in memory, while it is being stored:
+    the same matches, reviews and counts as matching the stored extract afterwards (``rematch``), with a
+    decision and the matches of an earlier extract to replace."""
+    from sweet17.services import registry
+    from sweet17.services.roster import start_method
+
+    if start_method() != "fork":
+        pytest.skip("matched alongside only where processes are forked")
+    from sqlalchemy import text
+
+    _kids, rows = siak
+    registry.import_extract(workspace, _write(tmp_path / "a.csv", rows))
+    with workspace.engine.begin() as c:       # a person decided that a student found by name is someone else
+        school_code, key = c.execute(text(
+            "SELECT s.school_code, s.student_key FROM registry_match m JOIN roster_student s ON s.id = m.student_id "
+            "WHERE m.method = 'name' ORDER BY s.row_number LIMIT 1")).one()
+        c.execute(text("INSERT INTO registry_decision (drive_slug, school_code, student_key, decision, registry_nik, "
+                       "decided_by, decided_at) VALUES ('uji-2027', :s, :k, 'no_match', '', 'uji', '2026-11-22')"),
+                  {"s": school_code, "k": key})
+    monkeypatch.setattr("sweet17.services.roster.usable_cpus", lambda: 2)
+    monkeypatch.setattr(registry, "MATCH_ALONGSIDE_MIN_PERSONS", 0)
+    if halves:
+        monkeypatch.setattr(registry, "PARALLEL_MIN_CHARS", 0)
+    computed = []
+    real = registry._rematch
+    monkeypatch.setattr(registry, "_rematch", lambda *a: computed.append(a[3]) or real(*a))
+    rep = registry.import_extract(workspace, _write(tmp_path / "b.csv", rows))
+    assert computed and computed[0] is not None          # (matched by the other process)
+    got = _outcome(workspace, rep)
+    again = registry.rematch(workspace, "uji-2027")       # the general path, on the stored extract
+    assert again == rep.match and _outcome(workspace, rep) == got
+    m = got["match"]
+    assert (m["matched_by_nik"], m["matched_by_name"], m["matched_by_decision"], m["not_found"]) == (2, 1, 0, 3)   # ("no match" decided: not found)
+
+
 def _die(*_a, **_k):
     import os
 
@@ -315,6 +352,21 @@ def test_a_worker_that_dies_only_costs_time(workspace, siak, tmp_path, monkeypat
     monkeypatch.setattr(registry, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr("sweet17.services.roster.usable_cpus", lambda: 2)
     monkeypatch.setattr(registry, "_read_part_in_worker", _die)
+    rep = registry.import_extract(workspace, _write(tmp_path / "b.csv", rows))
+    assert _outcome(workspace, rep) == want
+
+
+def test_a_matching_process_that_dies_only_costs_time(workspace, siak, tmp_path, monkeypatch):
+    from sweet17.services import registry
+    from sweet17.services.roster import start_method
+
+    if start_method() != "fork":
+        pytest.skip("matched alongside only where processes are forked")
+    _kids, rows = siak
+    want = _outcome(workspace, registry.import_extract(workspace, _write(tmp_path / "a.csv", rows)))
+    monkeypatch.setattr("sweet17.services.roster.usable_cpus", lambda: 2)
+    monkeypatch.setattr(registry, "MATCH_ALONGSIDE_MIN_PERSONS", 0)
+    monkeypatch.setattr(registry, "_match_in_child", _die)
     rep = registry.import_extract(workspace, _write(tmp_path / "b.csv", rows))
     assert _outcome(workspace, rep) == want
 

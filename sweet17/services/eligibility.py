@@ -71,7 +71,7 @@ class _Student(NamedTuple):
 
 
 def _students(ws, drive_slug: str, school: str | None = None, *, ordered: bool = True) -> list[_Student]:  # type: ignore[no-untyped-def]
-    from sweet17.services.roster import cross_school, leaver_keys
+    from sweet17.services.roster import cross_school, leaver_keys, shared_across_schools
 
     sql = ("SELECT s.id, s.school_code, s.name, s.nisn, s.nik, s.birth_date, s.sex, s.rombel, s.blocking, "
            "s.nik_status, s.row_number, s.name_key FROM roster_student s JOIN roster_import i ON i.id = s.import_id "
@@ -105,19 +105,34 @@ def _students(ws, drive_slug: str, school: str | None = None, *, ordered: bool =
             cur.close()
         leavers = leaver_keys(conn, drive_slug)
         # students at other schools: all of the drive's are needed, those read above are when no school is asked
-        cross = cross_school(conn, drive_slug, None if school else
-                             ((r[0], r[1], r[10], r[4], r[3], r[11]) for r in rows))
+        # (only the rows sharing a NIK or NISN with another school's matter)
+        if school:
+            cross = cross_school(conn, drive_slug)
+        else:
+            shared_niks, shared_nisns = shared_across_schools(rows, 1, 4, 3)
+            cross = cross_school(conn, drive_slug, [
+                (r[0], r[1], r[10], r[4], r[3], r[11]) for r in rows
+                if (r[4] and r[4] in shared_niks) or (r[3] and r[3] in shared_nisns)]) \
+                if shared_niks or shared_nisns else {}
     crossed = {sid for sid, fs in cross.items() if any(f.severity == Severity.ERROR for f in fs)}
-    fromiso = date.fromisoformat
+    births: dict[str, date] = {}         # (a few thousand distinct birth dates)
     out: list[_Student] = []
     add = out.append
+    new = tuple.__new__
+    local = bool(refs or niks or nisns)
     for sid, code, name, nisn, nik, bd, sex, rombel, blocking, nik_status, _row, _key in rows:
         if leavers and ((code, "nisn:" + nisn) in leavers or (nik and (code, "nik:" + nik) in leavers)):
             continue
-        recorded = (sid in matched or (bool(refs) and str(sid) in refs) or (bool(nik) and nik in niks)
-                    or (bool(nisn) and nisn in nisns))
-        add(_Student((sid, code, name, nisn, nik, bd, sex, rombel), fromiso(bd) if bd else None,
-                     bool(blocking) or sid in crossed, recorded, nik_status == "kitas", sid in review))
+        recorded = sid in matched or (local and ((bool(refs) and str(sid) in refs) or (bool(nik) and nik in niks)
+                                                 or (bool(nisn) and nisn in nisns)))
+        if bd:
+            birth = births.get(bd)
+            if birth is None:
+                birth = births[bd] = date.fromisoformat(bd)
+        else:
+            birth = None
+        add(new(_Student, ((sid, code, name, nisn, nik, bd, sex, rombel), birth,
+                           bool(blocking) or sid in crossed, recorded, nik_status == "kitas", sid in review)))
     return out
 
 

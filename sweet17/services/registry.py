@@ -18,7 +18,10 @@ by one. The rows are stored in one transaction, grouped by the birth code of eac
 DDMMYY, 40 added to the day for women) in ``registry_bucket`` — the two look-ups matching needs, by NIK and by birth date and sex,
 each read one group. The previous extract stays in the history (file, hash, who, when) and its rows are
 replaced. Matching (``sweet17.domain.matching``) runs after each extract or roster import; ambiguous
-cases are stored for review and never decided here.
+cases are stored for review and never decided here. A large extract is matched by a forked process, on its
+groups still in memory (``MemoryExtract``: the look-ups of ``StoredExtract``, same rows, same order) and the
+students read while its second half was being read, while this process stores it; the matches are stored
+once the extract is committed, as ``rematch`` stores them.
 """
 
 from __future__ import annotations
@@ -360,8 +363,11 @@ def _plain_csv_text(path: Path) -> tuple[_Hashing, bytes, str, str] | None:
         return None
     newline = "\n"
     if b"\r" in data:
-        crlf = data.count(b"\r\n")
-        if crlf == data.count(b"\n") and crlf == data.count(b"\r"):
+        import re
+
+        # every line ends with CRLF: as many CRs as LFs, and no CR without an LF after it (so none without one
+        # before it either); two single-byte counts and one search, cheaper than counting CRLFs
+        if data.count(b"\n") == data.count(b"\r") and re.search(rb"\r(?!\n)", data) is None:
             newline = "\r\n"              # (the lines are cut at LF and the CR before it is left out)
         else:
             data = data.replace(b"\r\n", b"\n")
@@ -630,7 +636,7 @@ def _add_block(b: _Buckets, src: _PlainCsv, block: memoryview, row_number: int) 
 
 #: An extract of at least this many bytes is split in two halves read at once by this process and a
 #: forked one (where processes are forked: Linux).
-PARALLEL_MIN_CHARS = 48 << 20
+PARALLEL_MIN_CHARS = 8 << 20
 _PART: tuple[_PlainCsv, int, int, int] | None = None      # what a forked worker reads: its part of the text
 
 
@@ -645,8 +651,9 @@ def _read_part_in_worker() -> tuple[dict[str, str], int, int, int, dict[str, int
             dict(b.skipped), b.skipped_rows)
 
 
-def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
-    """The groups of a plain CSV extract, part by part as they are ready to store (lists of lines or text).
+def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[tuple[dict[str, Any], bool]]:
+    """The groups of a plain CSV extract, part by part as they are ready to store (lists of lines or text), each
+    with whether it is the last part.
 
     A large extract is read in two halves at once, the second by a forked worker process, so the first half
     is stored while the second is still being read. A worker that dies only costs time: its half is read here.
@@ -658,7 +665,7 @@ def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
     mid = src.data.find(b"\n", src.pos + (end - src.pos) // 2) + 1
     if end - src.pos < PARALLEL_MIN_CHARS or start_method() != "fork" or usable_cpus() < 2 or mid <= 0 or mid >= end:
         _add_text(b, src, src.pos, end, src.first_row)
-        yield b.groups
+        yield b.groups, True
         return
     import gc
     import multiprocessing
@@ -678,13 +685,13 @@ def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
         _PART = None
     try:
         _add_text(b, src, src.pos, mid, src.first_row)
-        yield b.groups
+        yield b.groups, False
         b.groups = {}
         try:
             groups, rows, persons, bad, skipped, skipped_rows = future.result()
         except BrokenProcessPool:
             _add_text(b, src, mid, end, second_row)
-            yield b.groups
+            yield b.groups, True
             return
         b.rows += rows
         b.persons += persons
@@ -692,7 +699,7 @@ def _plain_parts(src: _PlainCsv, b: _Buckets) -> Iterator[dict[str, Any]]:
         b.skipped.update(skipped)
         for reason, first in skipped_rows.items():
             b.skipped_rows[reason] = (b.skipped_rows.get(reason, []) + first)[:10]
-        yield groups
+        yield groups, True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -761,14 +768,20 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
             del plain
             sha, layout, kind = "", src.layout, "csv"     # (the SHA-256 is being computed meanwhile)
             hashing: _Hashing | None = src.hashing
-            parts: Iterator[dict[str, Any]] = _plain_parts(src, b)
+            parts: Iterator[tuple[dict[str, Any], bool]] = _plain_parts(src, b)
         else:
             sha, layout, kind = _read_any_extract(path, column_map, b)
             hashing = None
-            parts = iter([b.groups])
+            src = None
+            parts = iter([(b.groups, True)])
     except ReadError as e:
         raise UserError(_(e.message).format(path=path, **e.params), path=path) from None
     now = now_utc()
+    # a large extract is matched by a forked process while this one stores it: the parts are kept for it
+    keep = match and _can_match_alongside()
+    kept: list[dict[str, Any]] = []          # parts read, stored after the next
+    loaded: tuple[list[Any], list[Any]] | None = None
+    alongside: _Alongside | None = None
     with ws.engine.connect() as conn:
         dbapi = conn.connection.driver_connection
         dbapi.execute("PRAGMA cache_size=-65536")      # 64 MB: the groups are written without spilling
@@ -787,11 +800,29 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
                     "imported_by, current, layout) VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
                     (drive.slug, str(path), sha, kind, now, actor, json.dumps(layout))).fetchone()[0]
                 try:
-                    for groups in parts:    # (a large extract's second half is still being read meanwhile)
-                        cur.executemany("INSERT INTO registry_bucket (extract_id, code, data) VALUES (?, ?, ?)",
-                                        ((eid, code, g if g.__class__ is str else "\n".join(g))
-                                         for code, g in groups.items()))
-                        groups.clear()
+                    for groups, last in parts:    # (a large extract's second half is still being read meanwhile)
+                        if keep and not last:
+                            # the students to match are read while the rest is being read; this part is stored
+                            # once the matching has started
+                            if loaded is None:
+                                loaded = _to_match(dbapi, drive.slug, *_scope(drive.slug, None))
+                            kept.append(groups)
+                            continue
+                        if keep and b.persons >= max(1, MATCH_ALONGSIDE_MIN_PERSONS):
+                            if hashing is not None:
+                                sha = hashing.result()
+                            if src is not None:
+                                src.data = b""       # (read: not inherited by the matching process)
+                            if loaded is None:
+                                loaded = _to_match(dbapi, drive.slug, *_scope(drive.slug, None))
+                            alongside = _Alongside(drive.slug, eid, [*kept, groups], layout, loaded)
+                        for part in (*kept, groups):
+                            cur.executemany("INSERT INTO registry_bucket (extract_id, code, data) VALUES (?, ?, ?)",
+                                            ((eid, code, g if g.__class__ is str else "\n".join(g))
+                                             for code, g in part.items()))
+                            part.clear()
+                        kept.clear()
+                        loaded = None
                         if progress:
                             progress(b.persons)
                 except ReadError as e:
@@ -811,6 +842,10 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
                          {"file": path.name, "sha256": sha, "extract_id": eid, "rows": b.rows,
                           "persons": b.persons, "skipped": dict(b.skipped), "replaced_extract_id": old}, conn=conn)
             bulk.checkpoint_in_background()
+        except BaseException:
+            if alongside is not None:
+                alongside.close()        # (waits for it: no process left behind)
+            raise
         finally:
             dbapi.execute("PRAGMA cache_size=-2000")
             if bulk._thread is None:
@@ -821,8 +856,10 @@ def import_extract(ws, path: Path | str | None = None, *, map_path: Path | None 
     del b
     try:
         if match:
-            rep.match = rematch(ws, drive.slug)
+            rep.match = _rematch(ws, drive.slug, None, alongside.result() if alongside is not None else None)
     finally:
+        if alongside is not None:
+            alongside.close()
         bulk.finish()
     return rep
 
@@ -869,7 +906,9 @@ class StoredExtract:
         self.dbapi = dbapi
         self.extract_id = extract_id
         row = dbapi.execute("SELECT layout FROM registry_extract WHERE id = ?", (extract_id,)).fetchone()
-        lay = json.loads(row[0]) if row and row[0] else {"delimiter": SEP, "columns": NORMAL_COLUMNS}
+        self._set_layout(json.loads(row[0]) if row and row[0] else {"delimiter": SEP, "columns": NORMAL_COLUMNS})
+
+    def _set_layout(self, lay: dict[str, Any]) -> None:
         self.delimiter: str = lay["delimiter"]
         cols = lay["columns"]
         self._cols = (cols["nik"], cols["name"], cols["birth_date"], cols["sex"], cols.get("status"))
@@ -987,85 +1026,76 @@ class StoredExtract:
         return n
 
 
+class MemoryExtract(StoredExtract):
+    """``StoredExtract`` over the groups of an extract held in memory, part by part as ``import_extract`` stores
+    them (one row per code and part): the same look-ups, the same rows in the same order."""
+
+    def __init__(self, extract_id: int, parts: list[dict[str, Any]], layout: dict[str, Any]) -> None:
+        self.dbapi = None
+        self.extract_id = extract_id
+        self.parts = parts
+        self._set_layout(json.loads(json.dumps(layout)))       # (as stored)
+
+    def groups(self, codes: Iterable[str]) -> Iterator[tuple[str, str]]:
+        out = []
+        for code in sorted(set(codes)):          # (the stored rows come by code, then in the order stored)
+            for part in self.parts:
+                g = part.get(code)
+                if g is not None:
+                    out.append((code, g if g.__class__ is str else "\n".join(g)))
+        return iter(out)
+
+
 # ---------------------------------------------------------------- matching
 
 
 def rematch(ws, drive_slug: str, *, schools: list[str] | None = None) -> MatchSummary:  # type: ignore[no-untyped-def]
     """Match the current students of ``schools`` (default: all) with the drive's current extract."""
+    return _rematch(ws, drive_slug, schools, None)
+
+
+def _scope(drive_slug: str, schools: list[str] | None) -> tuple[str, dict[str, Any]]:
+    """SQL selecting the ids of the current (counted) students of ``schools`` (default: all), and its parameters."""
+    scope = ("SELECT s.id FROM roster_student s JOIN roster_import i ON i.id = s.import_id "
+             "WHERE s.drive_slug = :d AND i.current = 1 AND i.kind = 'roster' AND s.counted = 1")
+    params: dict[str, Any] = {"d": drive_slug}
+    if schools:
+        scope += " AND s.school_code IN ({})".format(",".join(f":s{i}" for i in range(len(schools))))
+        params.update({f"s{i}": s for i, s in enumerate(schools)})
+    return scope, params
+
+
+Computed = tuple["MatchSummary", list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _rematch(ws, drive_slug: str, schools: list[str] | None, computed: Computed | None) -> MatchSummary:  # type: ignore[no-untyped-def]
+    """``rematch``; with ``computed``, the rows that ``_match_rows`` gave for the whole drive and the current
+    extract on the same data (computed by another process meanwhile) are stored instead of computing them."""
     from sweet17.services.workspace import now_utc
 
     now = now_utc()
     with ws.engine.begin() as conn:
         eid = current_extract(conn, drive_slug)
-        scope = ("SELECT s.id FROM roster_student s JOIN roster_import i ON i.id = s.import_id "
-                 "WHERE s.drive_slug = :d AND i.current = 1 AND i.kind = 'roster' AND s.counted = 1")
-        params: dict[str, Any] = {"d": drive_slug}
+        scope, params = _scope(drive_slug, schools)
+        stale = conn.execute(text(        # (none after a first import: no need to look for them student by student)
+            "SELECT EXISTS (SELECT 1 FROM registry_match WHERE drive_slug = :d) "
+            "OR EXISTS (SELECT 1 FROM registry_review WHERE drive_slug = :d)"), {"d": drive_slug}).scalar()
         if schools:
-            scope += " AND s.school_code IN ({})".format(",".join(f":s{i}" for i in range(len(schools))))
-            params.update({f"s{i}": s for i, s in enumerate(schools)})
-        if schools:
-            conn.execute(text(f"DELETE FROM registry_match WHERE drive_slug = :d AND student_id IN ({scope})"),
-                         params)
-            conn.execute(text(f"DELETE FROM registry_review WHERE drive_slug = :d AND student_id IN ({scope})"),
-                         params)
-        else:    # every student of the drive (matches exist only for current students: the others' cascade away)
+            if stale:
+                conn.execute(text(f"DELETE FROM registry_match WHERE drive_slug = :d AND student_id IN ({scope})"),
+                             params)
+                conn.execute(text(f"DELETE FROM registry_review WHERE drive_slug = :d AND student_id IN ({scope})"),
+                             params)
+        elif stale:    # every student of the drive (matches exist only for current students: the others' cascade away)
             conn.execute(text("DELETE FROM registry_match WHERE drive_slug = :d"), params)
             conn.execute(text("DELETE FROM registry_review WHERE drive_slug = :d"), params)
         if eid is None:
             return MatchSummary(extract_id=None)
         dbapi = conn.connection.driver_connection
-        # (id, school, student key, NIK, name key, birth date, sex) of each student
-        students = conn.execute(text(
-            scope.replace("SELECT s.id", "SELECT s.id, s.school_code, s.student_key, s.nik, s.name_key, "
-                          "s.birth_date, s.sex")), params).cursor.fetchall()
-        store = StoredExtract(dbapi, eid)
-        # decisions apply to the person they name, so those persons must be known too
-        dec_rows = conn.execute(text("SELECT school_code, student_key, decision, registry_nik FROM registry_decision "
-                                     "WHERE drive_slug = :d"), {"d": drive_slug}).all()
-        decisions: dict[int, mt.Decision] = {}
-        decided_niks: set[str] = set()
-        if dec_rows:
-            ids = {(s[1], s[2]): s[0] for s in students}
-            for school, key, kind, nik in dec_rows:
-                sid = ids.get((school, key))
-                if sid is not None:
-                    decisions[sid] = mt.Decision(kind, nik)
-                    if kind == "match" and nik:
-                        decided_niks.add(nik)
-        by_nik = store.by_nik({s[3] for s in students if s[3]} | decided_niks)
-        # candidates for students without a usable NIK: the same birth date (and sex)
-        births = {(date.fromisoformat(s[5]), s[6] if s[6] in ("L", "P") else "")
-                  for s in students if not s[3] and s[5]}
-        blocks = mt.blocks_by_birth(store.born(births))
-        fromiso = date.fromisoformat
-        # a student whose usable NIK is not on the extract, with no decision, is not found: no need to ask
-        outcomes = mt.match_students(
-            [mt.StudentForMatch(sid, nik, key, fromiso(bd) if bd else None, sex)
-             for sid, _school, _key, nik, key, bd, sex in students
-             if not nik or nik in by_nik or sid in decisions],
-            by_nik, blocks, decisions=decisions)
-        summary = MatchSummary(extract_id=eid, students=len(students))
-        summary.not_found = len(students) - len(outcomes)
-        matches, reviews = [], []
-        for o in outcomes:
-            if o.review:
-                summary.review += 1
-                reviews.append((o.student_id, drive_slug, eid, o.review, json.dumps(
-                    [{"nik": c.person.nik, "name": c.person.name,
-                      "birth_date": c.person.birth_date.isoformat() if c.person.birth_date else "",
-                      "sex": c.person.sex, "status": c.person.status, "score": round(c.score, 1)}
-                     for c in o.candidates], ensure_ascii=False), now))
-            elif o.person is not None:
-                matches.append((o.student_id, drive_slug, eid, o.method, o.person.nik, o.person.status,
-                                round(o.score, 1), now))
-                if o.method == "nik":
-                    summary.by_nik += 1
-                elif o.method == "name":
-                    summary.by_name += 1
-                else:
-                    summary.by_decision += 1
-            else:
-                summary.not_found += 1
+        if computed is not None and not schools and computed[0].extract_id == eid:
+            summary, matches, reviews = computed
+        else:
+            summary, matches, reviews = _match_rows(dbapi, drive_slug, StoredExtract(dbapi, eid), scope, params, now)
         cur = dbapi.cursor()
         cur.executemany("INSERT INTO registry_match (student_id, drive_slug, extract_id, method, registry_nik, "
                         "registry_status, score, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", matches)
@@ -1073,6 +1103,127 @@ def rematch(ws, drive_slug: str, *, schools: list[str] | None = None) -> MatchSu
                         "created_at) VALUES (?, ?, ?, ?, ?, ?)", reviews)
         cur.close()
     return summary
+
+
+def _to_match(dbapi: Any, drive_slug: str, scope: str, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """(students, decisions) to match: (id, school, student key, NIK, name key, birth date, sex) of each student
+    selected by ``scope``, and the drive's decisions (school, student key, decision, NIK)."""
+    students = dbapi.execute(scope.replace("SELECT s.id", "SELECT s.id, s.school_code, s.student_key, s.nik, "
+                                           "s.name_key, s.birth_date, s.sex"), params).fetchall()
+    # decisions apply to the person they name, so those persons must be known too
+    dec_rows = dbapi.execute("SELECT school_code, student_key, decision, registry_nik FROM registry_decision "
+                             "WHERE drive_slug = ?", (drive_slug,)).fetchall()
+    return students, dec_rows
+
+
+def _match_rows(dbapi: Any, drive_slug: str, store: StoredExtract, scope: str, params: dict[str, Any],
+                now: str, loaded: tuple[list[Any], list[Any]] | None = None) -> Computed:
+    """(summary, registry_match rows, registry_review rows) of the students selected by ``scope`` matched with
+    ``store`` (reads the database unless ``loaded`` holds what ``_to_match`` gives; writes nothing)."""
+    eid = store.extract_id
+    students, dec_rows = _to_match(dbapi, drive_slug, scope, params) if loaded is None else loaded
+    decisions: dict[int, mt.Decision] = {}
+    decided_niks: set[str] = set()
+    if dec_rows:
+        ids = {(s[1], s[2]): s[0] for s in students}
+        for school, key, kind, nik in dec_rows:
+            sid = ids.get((school, key))
+            if sid is not None:
+                decisions[sid] = mt.Decision(kind, nik)
+                if kind == "match" and nik:
+                    decided_niks.add(nik)
+    by_nik = store.by_nik({s[3] for s in students if s[3]} | decided_niks)
+    # candidates for students without a usable NIK: the same birth date (and sex)
+    births = {(date.fromisoformat(s[5]), s[6] if s[6] in ("L", "P") else "")
+              for s in students if not s[3] and s[5]}
+    blocks = mt.blocks_by_birth(store.born(births))
+    fromiso = date.fromisoformat
+    # a student whose usable NIK is not on the extract, with no decision, is not found: no need to ask
+    outcomes = mt.match_students(
+        [mt.StudentForMatch(sid, nik, key, fromiso(bd) if bd else None, sex)
+         for sid, _school, _key, nik, key, bd, sex in students
+         if not nik or nik in by_nik or sid in decisions],
+        by_nik, blocks, decisions=decisions)
+    summary = MatchSummary(extract_id=eid, students=len(students))
+    summary.not_found = len(students) - len(outcomes)
+    matches, reviews = [], []
+    for o in outcomes:
+        if o.review:
+            summary.review += 1
+            reviews.append((o.student_id, drive_slug, eid, o.review, json.dumps(
+                [{"nik": c.person.nik, "name": c.person.name,
+                  "birth_date": c.person.birth_date.isoformat() if c.person.birth_date else "",
+                  "sex": c.person.sex, "status": c.person.status, "score": round(c.score, 1)}
+                 for c in o.candidates], ensure_ascii=False), now))
+        elif o.person is not None:
+            matches.append((o.student_id, drive_slug, eid, o.method, o.person.nik, o.person.status,
+                            round(o.score, 1), now))
+            if o.method == "nik":
+                summary.by_nik += 1
+            elif o.method == "name":
+                summary.by_name += 1
+            else:
+                summary.by_decision += 1
+        else:
+            summary.not_found += 1
+    return summary, matches, reviews
+
+
+#: An extract of at least this many kept rows is matched by a forked process while this one stores it (where
+#: processes are forked: Linux, and a second CPU is usable).
+MATCH_ALONGSIDE_MIN_PERSONS = 100_000
+_MATCH_JOB: tuple[Any, ...] | None = None      # what the forked process matches with (inherited, never sent)
+
+
+def _match_in_child() -> Computed:
+    """``_match_rows`` for a whole drive, in a forked process, on the extract's groups held in memory and the
+    students read before (both inherited: nothing is sent, the database is not read)."""
+    assert _MATCH_JOB is not None
+    drive_slug, eid, parts, layout, loaded, now = _MATCH_JOB
+    scope, params = _scope(drive_slug, None)
+    return _match_rows(None, drive_slug, MemoryExtract(eid, parts, layout), scope, params, now, loaded)
+
+
+class _Alongside:
+    """Matching a whole drive with a new extract in a forked process while the extract is being stored."""
+
+    def __init__(self, drive_slug: str, eid: int, parts: list[dict[str, Any]], layout: dict[str, Any],
+                 loaded: tuple[list[Any], list[Any]]) -> None:
+        global _MATCH_JOB
+        import gc
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from sweet17.services.workspace import now_utc
+
+        _MATCH_JOB = (drive_slug, eid, parts, layout, loaded, now_utc())
+        gc.freeze()
+        try:
+            self.pool: Any = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self.future = self.pool.submit(_match_in_child)        # forked here: inherits the groups
+        finally:
+            gc.unfreeze()
+            _MATCH_JOB = None
+
+    def result(self) -> Computed | None:
+        """The computed rows; None when the process died (the caller matches then)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _can_match_alongside() -> bool:
+    from sweet17.services.roster import start_method, usable_cpus
+
+    return start_method() == "fork" and usable_cpus() >= 2
 
 
 # ---------------------------------------------------------------- review

@@ -588,8 +588,9 @@ def _prepared_stream(files: list[Path], drive: Drive, fmt: str, column_map: Any,
     """(prepared, sha256, error) per file, in file order.
 
     With ``workers`` > 0, worker processes take files from the front of the list (a few queued ahead each)
-    while this process takes files from the back whenever the next file to hand over is not ready yet: the
-    work is shared to the end, and a slow start of the workers costs nothing. A worker that dies (killed, out
+    and so does this process whenever the next file to hand over is not ready yet (the first file not handed
+    out yet: what it reads is stored soon after, not all at the end when the workers have nothing left to do):
+    the work is shared to the end, and a slow start of the workers costs nothing. A worker that dies (killed, out
     of memory) only costs time: its files are read here. An unexpected error in a worker is raised here, as
     without workers.
     """
@@ -652,8 +653,8 @@ def _prepared_stream(files: list[Path], drive: Drive, fmt: str, column_map: Any,
                 if k not in inflight:                 # not given to a worker: read it here
                     pending.remove(k)
                     ready[k] = _prepare(files[k], *job)
-                elif pending:                         # the worker is still at it: take a file from the back
-                    j = pending.pop()
+                elif pending:                         # the worker is still at it: take the next file not handed out
+                    j = pending.popleft()
                     ready[j] = _prepare(files[j], *job)
                 else:
                     wait(list(inflight.values()), return_when=FIRST_COMPLETED)
@@ -794,6 +795,22 @@ _CURRENT = ("FROM roster_student s JOIN roster_import i ON i.id = s.import_id WH
             "AND i.current = 1 AND i.kind = 'roster' AND s.counted = 1")
 
 
+def shared_across_schools(rows: Sequence[Sequence[Any]], i_school: int, i_nik: int,
+                          i_nisn: int) -> tuple[set[str], set[str]]:
+    """(NIKs, NISNs) that rows of more than one school hold (each column read at the index given)."""
+    nik_at: dict[str, str] = {}
+    nisn_at: dict[str, str] = {}
+    niks: set[str] = set()
+    nisns: set[str] = set()
+    for r in rows:
+        school, nik, nisn = r[i_school], r[i_nik], r[i_nisn]
+        if nik and nik_at.setdefault(nik, school) != school:
+            niks.add(nik)
+        if nisn and nisn_at.setdefault(nisn, school) != school:
+            nisns.add(nisn)
+    return niks, nisns
+
+
 def cross_school(conn, drive_slug: str,  # type: ignore[no-untyped-def]
                  students: Iterable[tuple[int, str, int, str, str, str]] | None = None) -> dict[int, list[Finding]]:
     """Findings for students listed at more than one school (``sweet17.domain.roster.cross_school_findings``).
@@ -803,15 +820,9 @@ def cross_school(conn, drive_slug: str,  # type: ignore[no-untyped-def]
     counted student on the current rosters)."""
     if students is not None:
         students = list(students)
-        nik_at: dict[str, str] = {}
-        nisn_at: dict[str, str] = {}
-        niks: set[str] = set()
-        nisns: set[str] = set()
-        for _sid, school, _row, nik, nisn, _key in students:
-            if nik and nik_at.setdefault(nik, school) != school:
-                niks.add(nik)
-            if nisn and nisn_at.setdefault(nisn, school) != school:
-                nisns.add(nisn)
+        niks, nisns = shared_across_schools(students, 1, 3, 4)
+        if not niks and not nisns:
+            return {}
         return dom.cross_school_findings(dom.RosterEntry(*r) for r in students
                                          if (r[3] and r[3] in niks) or (r[4] and r[4] in nisns))
     rows = conn.execute(text(
