@@ -44,9 +44,26 @@ def test_same_seed_same_bytes_truth_and_cells(tmp_path):
         sorted(p.name for p in (b.folder / "rosters").iterdir())
     for code, path in a.rosters.items():
         assert _cells(path) == _cells(b.rosters[code]), code
+        assert path.read_bytes() == b.rosters[code].read_bytes(), code
     c = generate_balangan(tmp_path / "c", seed=10, students=400, start=START)
     assert [t.to_dict() for t in c.truth] != [t.to_dict() for t in a.truth]
     assert c.registry_file.read_bytes() != a.registry_file.read_bytes()
+
+
+def test_workbooks_written_an_hour_apart_are_the_same_bytes(tmp_path, monkeypatch):
+    import time
+    import zipfile
+
+    generate_balangan(tmp_path / "a", seed=9, students=200, start=START)
+    now = time.time()
+    monkeypatch.setattr(zipfile.time, "time", lambda: now + 3600)   # the clock openpyxl's parts would carry
+    later = tmp_path / "b"
+    b = generate_balangan(later, seed=9, students=200, start=START)
+    for code, path in b.rosters.items():
+        first = tmp_path / "a" / path.relative_to(later)
+        assert first.read_bytes() == path.read_bytes(), code
+        with zipfile.ZipFile(path) as z:
+            assert {i.date_time for i in z.infolist()} == {z.infolist()[0].date_time}
 
 
 def test_today_does_not_matter_when_start_is_given():

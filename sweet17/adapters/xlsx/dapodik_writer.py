@@ -207,8 +207,47 @@ def write_daftar_peserta_didik(
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
         wb.save(tmp)
+        stamp_zip_entries(tmp, stamp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     return n
+
+
+def stamp_zip_entries(path: Path, when: datetime) -> None:
+    """Give every entry of the xlsx (zip) file at ``path`` the time ``when`` instead of the clock's.
+
+    openpyxl stamps each part with the time it was written and the workbook's "modified" property
+    with the time it was saved (set back here to "created", the download time), so the same rows written twice gave
+    different bytes; with the download time of the title rows they are the same bytes (a file's
+    SHA-256 in the roster history then says "same file"). Rewritten to a temporary file and renamed.
+    """
+    import zipfile
+
+    dt = (max(1980, when.year), when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
+    out = path.with_name(path.name + ".stamped")
+    try:
+        with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=dt)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = info.external_attr
+                data = zin.read(info)
+                if info.filename == "docProps/core.xml":   # openpyxl sets "modified" to the clock on save
+                    data = _modified_as_created(data)
+                zout.writestr(entry, data)
+        os.replace(out, path)
+    finally:
+        if out.exists():
+            out.unlink()
+
+
+def _modified_as_created(core: bytes) -> bytes:
+    import re
+
+    created = re.search(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>", core)
+    if created is None:
+        return core
+    return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                  lambda m: m.group(1) + created.group(1) + m.group(2), core)
