@@ -122,3 +122,18 @@ def test_mixed_kits_still_use_the_sectors():
     res = solve(inst, time_limit=6.0, decompose=True)
     assert res.method == "cp-sat-decomposed" and verify_plan(inst, res.visits) == []
     assert date(2000, 1, 1) < max(v.day for v in res.visits)
+
+
+def test_a_failing_window_is_raised_in_the_caller_not_lost_in_a_thread(monkeypatch):
+    inst = _medium()
+    pool = pooled._Pool(inst)
+    need = {c: inst.by_code[c].demand_on(inst.visit_days(inst.by_code[c])[0]) for c in pool.codes}
+
+    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("window solver broke")
+
+    monkeypatch.setattr(pooled, "MIP", True)
+    monkeypatch.setattr(pooled, "_scip_available", lambda: True)
+    monkeypatch.setattr(pool, "improve_mip", broken)
+    with pytest.raises(RuntimeError, match="window solver broke"):
+        pool.patterns(need, time.perf_counter() + 2.0, seed=1, threads=2)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,8 +40,9 @@ from sweet17.services.planning.instance import Instance, TeamDay
 DAY_WEIGHT = 10_000
 WINDOW = 14
 MARGIN_DAYS = 10
-PATTERN_SHARE = 0.75
+PATTERN_SHARE = 0.85
 MIP = True   # windows solved by SCIP when OR-Tools has it (else CP-SAT)
+THREADS = 2  # SCIP windows solved at once
 
 
 def _debug(*a) -> None:  # noqa: ANN002
@@ -257,13 +259,31 @@ class _Pool:
                     pat.split[(a, b, ka)] = (n, ka * ca * n, (k - ka) * cb * n)
         return True
 
-    def _improve(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float, seed: int) -> bool:
-        if MIP and _scip_available():
-            return self.improve_mip(pat, win, need, seconds)
-        return self.improve(pat, win, need, seconds, seed)
+    def improve_mip(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float,
+                    lock: threading.Lock | None = None) -> bool:
+        """``improve`` with a MIP solver (SCIP through OR-Tools): its LP bound proves small windows fast.
 
-    def improve_mip(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float) -> bool:
-        """``improve`` with a MIP solver (SCIP through OR-Tools): its LP bound proves small windows fast."""
+        ``lock``: held while the window's model is read from ``pat`` and while its result is written
+        back, not while it is solved -- so two threads can work on two windows with no school in common
+        (a window changes only its schools' own days and the days shared inside it).
+        """
+        from contextlib import nullcontext
+
+        with lock or nullcontext():
+            built = self._build_mip(pat, win, need, seconds)
+        if built is None:
+            return False
+        solver, xs, made, old = built
+        from ortools.linear_solver import pywraplp
+
+        st = solver.Solve()
+        if st not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE) or solver.Objective().Value() >= old - 0.5:
+            return False
+        with lock or nullcontext():
+            self._write_mip(pat, win, xs, made)
+        return True
+
+    def _build_mip(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float):  # type: ignore[no-untyped-def]
         from ortools.linear_solver import pywraplp
 
         w = set(win)
@@ -279,7 +299,7 @@ class _Pool:
                 ext[b] += vb
         solver = pywraplp.Solver.CreateSolver("SCIP")
         if solver is None:
-            return False
+            return None
         solver.SetTimeLimit(max(1, int(seconds * 1000)))
         cover: dict[str, list] = defaultdict(list)
         inc: dict[str, list] = defaultdict(list)
@@ -339,10 +359,11 @@ class _Pool:
                 solver.Add(sum(inc[c]) >= math.ceil(rest / (k * self.cap[c])))
         solver.Minimize(sum(obj))
         solver.SetHint(hint_vars, hint_vals)
-        old = self._window_cost(pat, w)
-        st = solver.Solve()
-        if st not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE) or solver.Objective().Value() >= old - 0.5:
-            return False
+        return solver, xs, made, self._window_cost(pat, w)
+
+    def _write_mip(self, pat: Patterns, win: list[str], xs: dict, made: list) -> None:
+        w = set(win)
+        k = self.k
         for c in win:
             n = round(xs[c].solution_value())
             if n:
@@ -364,7 +385,6 @@ class _Pool:
             else:
                 ca, cb = self.split_caps[(a, b)]
                 pat.split[(a, b, ka)] = (n, ka * ca * n, (k - ka) * cb * n)
-        return True
 
     def _window_cost(self, pat: Patterns, w: set[str]) -> float:
         cost = sum((DAY_WEIGHT + self.t_solo(c)) * n for c, n in pat.solo.items() if c in w)
@@ -375,12 +395,15 @@ class _Pool:
         return cost
 
     def patterns(self, need: dict[str, int], deadline: float, seed: int = 17,
-                 start: Patterns | None = None) -> tuple[Patterns, int]:
-        """The LNS of stage 1: (patterns, windows improved)."""
+                 start: Patterns | None = None, threads: int = THREADS) -> tuple[Patterns, int]:
+        """The LNS of stage 1: (patterns, windows improved).
+
+        With SCIP, ``threads`` windows are solved at once (SCIP runs outside the GIL), never two
+        with a school in common; CP-SAT windows use its own two workers, one at a time.
+        """
         rnd = random.Random(seed)
         pat = start or Patterns(solo={c: math.ceil(need[c] / (self.k * self.cap[c])) for c in self.codes
                                       if need[c] > 0})
-        improved = 0
         linked = [c for c in self.codes if self.adj[c]]
         if not linked:
             return pat, 0
@@ -393,24 +416,60 @@ class _Pool:
             free -= set(win)
             if len(win) > 1:
                 first.append(win)
-        n = 0
-        for win in first:
-            left = deadline - time.perf_counter()
-            if left < 0.2:
-                return pat, improved
-            n += 1
-            improved += self._improve(pat, win, need, min(1.0, left), seed + n)
-        _debug("pooled: first sweep", len(first), "windows ->", pat.team_days(), "team-days")
-        # later sweeps: windows around random schools
-        while time.perf_counter() < deadline - 0.2:
-            s = rnd.choice(linked)
-            win = self.window(s, WINDOW + rnd.randrange(-3, 4), rnd)
-            if len(win) < 2:
-                continue
-            n += 1
-            improved += self._improve(pat, win, need, min(0.6, deadline - time.perf_counter()), seed + n)
-        _debug("pooled: windows", n, "improved", improved, "->", pat.team_days(), "team-days")
-        return pat, improved
+        lock = threading.Lock()
+        busy: set[str] = set()
+        counts = {"tried": 0, "improved": 0}
+
+        errors: list[BaseException] = []
+
+        def next_window(worker_rnd: random.Random) -> tuple[list[str], float]:
+            """(window, seconds); an empty window when none is free just now."""
+            with lock:
+                if first:               # the first sweep's windows have no school in common
+                    win = first.pop(0)
+                    busy.update(win)
+                    return win, 1.0
+                for _try in range(20):      # later sweeps: a window around a random school
+                    win = self.window(worker_rnd.choice(linked), WINDOW + worker_rnd.randrange(-3, 4), worker_rnd)
+                    if len(win) > 1 and not busy & set(win):
+                        busy.update(win)
+                        return win, 0.6
+                return [], 0.0
+
+        def work(worker: int) -> None:
+            worker_rnd = random.Random(seed * 1000 + worker)
+            while not errors:
+                left = deadline - time.perf_counter()
+                if left < 0.2:
+                    return
+                win, budget = next_window(worker_rnd)
+                if not win:
+                    time.sleep(0.01)
+                    continue
+                ok = False
+                try:
+                    if MIP and _scip_available():
+                        ok = self.improve_mip(pat, win, need, min(budget, left), lock)
+                    else:
+                        ok = self.improve(pat, win, need, min(budget, left), seed + counts["tried"])
+                except BaseException as e:      # noqa: BLE001 -- raised again in the caller's thread
+                    errors.append(e)
+                finally:
+                    with lock:
+                        busy.difference_update(win)
+                        counts["tried"] += 1
+                        counts["improved"] += int(ok)
+
+        n_threads = threads if MIP and _scip_available() else 1
+        workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(n_threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        if errors:
+            raise errors[0]
+        _debug("pooled: windows", counts["tried"], "improved", counts["improved"], "->", pat.team_days(), "team-days")
+        return pat, counts["improved"]
 
     # ------------------------------------------------------------------ stage 2: days
     def instances(self, pat: Patterns) -> list[tuple[tuple, int, dict[str, int]]]:
