@@ -154,13 +154,16 @@ class _Pool:
                 frontier.append(v)
         return out
 
-    def improve(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float, seed: int) -> bool:
-        """Re-solve the patterns inside ``win`` (the rest fixed); True when the window got better."""
-        from ortools.sat.python import cp_model
+    def _program(self, pat: Patterns, win: list[str], need: dict[str, int], new_int, add):  # type: ignore[no-untyped-def]
+        """The window's integer program, for either solver (``new_int(lo, hi)``, ``add(constraint)``).
 
+        Returns (solo variables, shared days as (a, b, ka or None, days, load at a, load at b),
+        objective as (coefficient, variable) pairs, hints as (variable, value) pairs). Shared days
+        with schools outside the window stay as they are; the room they bring is taken off the need.
+        """
         w = set(win)
         k = self.k
-        ext = defaultdict(int)          # room brought by shared days with schools outside the window
+        ext: dict[str, int] = defaultdict(int)
         for (a, b), (_n, ua, ub) in pat.seq.items():
             if (a in w) != (b in w):
                 ext[a] += ua
@@ -169,57 +172,90 @@ class _Pool:
             if (a in w) != (b in w):
                 ext[a] += va
                 ext[b] += vb
-        m = cp_model.CpModel()
         cover: dict[str, list] = defaultdict(list)
-        cost_terms: list = []
-        cost_coefs: list[int] = []
-        hint: list[tuple[object, int]] = []
+        inc: dict[str, list] = defaultdict(list)
+        obj: list[tuple[int, object]] = []
+        hints: list[tuple[object, int]] = []
         xs = {}
         for c in win:
             ub = max(0, math.ceil((need[c] - ext[c]) / (k * self.cap[c])))
-            x = m.new_int_var(0, ub, "")
+            x = new_int(0, ub)
             xs[c] = x
             cover[c].append(k * self.cap[c] * x)
-            cost_terms.append(x)
-            cost_coefs.append(DAY_WEIGHT + self.t_solo(c))
-            hint.append((x, min(ub, pat.solo.get(c, 0))))
-        inner = [(a, b) for (a, b) in self.tab if a in w and b in w]
-        for a, b in inner:
-            most = math.ceil((need[a] + need[b]) / 2) + 1
+            inc[c].append(x)
+            obj.append((DAY_WEIGHT + self.t_solo(c), x))
+            hints.append((x, min(ub, pat.solo.get(c, 0))))
+        made: list[tuple[str, str, int | None, object, object, object]] = []
+        for a, b in [(a, b) for (a, b) in self.tab if a in w and b in w]:
+            kinds: list[tuple[int | None, int, int, int, int]] = []    # ka, room at a, room at b, room, days
             if (a, b) in self.seq_room:
                 room = self.seq_room[(a, b)]
-                y = m.new_int_var(0, max(1, math.ceil((need[a] + need[b]) / room)), "")
-                ua = m.new_int_var(0, need[a], "")
-                ub_ = m.new_int_var(0, need[b], "")
-                m.add(ua + ub_ <= room * y)
-                cover[a].append(ua)
-                cover[b].append(ub_)
-                cost_terms.append(y)
-                cost_coefs.append(DAY_WEIGHT + self.t_seq(a, b))
-                n0, h_a, h_b = pat.seq.get((a, b), (0, 0, 0))
-                hint += [(y, n0), (ua, min(h_a, need[a])), (ub_, min(h_b, need[b]))]
+                kinds.append((None, room, room, room, max(1, math.ceil((need[a] + need[b]) / room))))
             if (a, b) in self.split_caps:
                 ca, cb = self.split_caps[(a, b)]
                 for ka in range(1, k):
-                    z = m.new_int_var(0, min(most, max(1, math.ceil(need[a] / (ka * ca)) + 1,
-                                                          math.ceil(need[b] / ((k - ka) * cb)) + 1)), "")
-                    va = m.new_int_var(0, need[a], "")
-                    vb = m.new_int_var(0, need[b], "")
-                    m.add(va <= ka * ca * z)
-                    m.add(vb <= (k - ka) * cb * z)
-                    cover[a].append(va)
-                    cover[b].append(vb)
-                    cost_terms.append(z)
-                    cost_coefs.append(DAY_WEIGHT + self.t_split(a, b))
+                    kinds.append((ka, ka * ca, (k - ka) * cb, 0,
+                                  max(1, math.ceil(need[a] / (ka * ca)) + 1, math.ceil(need[b] / ((k - ka) * cb)) + 1)))
+            for ka, room_a, room_b, room, most in kinds:
+                y = new_int(0, most)
+                la = new_int(0, need[a])
+                lb = new_int(0, need[b])
+                if ka is None:
+                    add(la + lb <= room * y)
+                    obj.append((DAY_WEIGHT + self.t_seq(a, b), y))
+                    n0, h_a, h_b = pat.seq.get((a, b), (0, 0, 0))
+                else:
+                    add(la <= room_a * y)
+                    add(lb <= room_b * y)
+                    obj.append((DAY_WEIGHT + self.t_split(a, b), y))
                     n0, h_a, h_b = pat.split.get((a, b, ka), (0, 0, 0))
-                    hint += [(z, n0), (va, min(h_a, need[a])), (vb, min(h_b, need[b]))]
+                cover[a].append(la)
+                cover[b].append(lb)
+                inc[a].append(y)
+                inc[b].append(y)
+                made.append((a, b, ka, y, la, lb))
+                hints += [(y, min(n0, most)), (la, min(h_a, need[a])), (lb, min(h_b, need[b]))]
         for c in win:
-            if need[c] - ext[c] > 0:
-                m.add(sum(cover[c]) >= need[c] - ext[c])
-        m.minimize(cp_model.LinearExpr.weighted_sum(cost_terms, cost_coefs))
-        old = self._window_cost(pat, w)
-        for v, val in hint:
+            rest = need[c] - ext[c]
+            if rest > 0:
+                add(sum(cover[c]) >= rest)
+                # no day brings a school more than a whole team's room: a valid cut that helps the solver
+                add(sum(inc[c]) >= math.ceil(rest / (k * self.cap[c])))
+        return xs, made, obj, hints
+
+    def _write(self, pat: Patterns, win: list[str], solo: dict[str, int],
+               shared: list[tuple[str, str, int | None, int, int, int]]) -> None:
+        """Replace the window's patterns by a solution: solo days per school, shared days with loads."""
+        w = set(win)
+        for c in win:
+            if solo[c]:
+                pat.solo[c] = solo[c]
+            else:
+                pat.solo.pop(c, None)
+        for key in [key for key in pat.seq if key[0] in w and key[1] in w]:
+            del pat.seq[key]
+        for key in [key for key in pat.split if key[0] in w and key[1] in w]:
+            del pat.split[key]
+        for a, b, ka, n, la, lb in shared:
+            if not n:
+                continue
+            if ka is None:
+                spare = self.seq_room[(a, b)] * n - la - lb     # room left: half to each school
+                pat.seq[(a, b)] = (n, la + spare - spare // 2, lb + spare // 2)
+            else:
+                ca, cb = self.split_caps[(a, b)]
+                pat.split[(a, b, ka)] = (n, ka * ca * n, (self.k - ka) * cb * n)
+
+    def improve(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float, seed: int) -> bool:
+        """Re-solve the patterns inside ``win`` with CP-SAT (the rest fixed); True when the window got better."""
+        from ortools.sat.python import cp_model
+
+        m = cp_model.CpModel()
+        xs, made, obj, hints = self._program(pat, win, need, lambda lo, hi: m.new_int_var(lo, hi, ""), m.add)
+        m.minimize(cp_model.LinearExpr.weighted_sum([v for _c, v in obj], [c for c, _v in obj]))
+        for v, val in hints:
             m.add_hint(v, val)
+        old = self._window_cost(pat, set(win))
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 2
         solver.parameters.max_time_in_seconds = seconds
@@ -227,36 +263,9 @@ class _Pool:
         st = solver.solve(m)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= old - 0.5:
             return False
-        # write the window's new patterns
-        for c in win:
-            n = int(solver.value(xs[c]))
-            if n:
-                pat.solo[c] = n
-            else:
-                pat.solo.pop(c, None)
-        for key in [key for key in pat.seq if key[0] in w and key[1] in w]:
-            del pat.seq[key]
-        for key in [key for key in pat.split if key[0] in w and key[1] in w]:
-            del pat.split[key]
-        # the window's new shared days and their loads (the cover lists hold them in the order built)
-        pos = {c: 1 for c in win}           # cover[c][0] is the solo term
-        it = iter(cost_terms[len(win):])
-        for a, b in inner:
-            kinds = ([None] if (a, b) in self.seq_room else []) + \
-                (list(range(1, k)) if (a, b) in self.split_caps else [])
-            for ka in kinds:
-                n = int(solver.value(next(it)))
-                la, lb = int(solver.value(cover[a][pos[a]])), int(solver.value(cover[b][pos[b]]))
-                pos[a] += 1
-                pos[b] += 1
-                if not n:
-                    continue
-                if ka is None:
-                    spare = self.seq_room[(a, b)] * n - la - lb     # room left: half to each school
-                    pat.seq[(a, b)] = (n, la + spare - spare // 2, lb + spare // 2)
-                else:
-                    ca, cb = self.split_caps[(a, b)]
-                    pat.split[(a, b, ka)] = (n, ka * ca * n, (k - ka) * cb * n)
+        self._write(pat, win, {c: int(solver.value(x)) for c, x in xs.items()},
+                    [(a, b, ka, int(solver.value(y)), int(solver.value(la)), int(solver.value(lb)))
+                     for a, b, ka, y, la, lb in made])
         return True
 
     def improve_mip(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float,
@@ -269,122 +278,29 @@ class _Pool:
         """
         from contextlib import nullcontext
 
-        with lock or nullcontext():
-            built = self._build_mip(pat, win, need, seconds)
-        if built is None:
-            return False
-        solver, xs, made, old = built
         from ortools.linear_solver import pywraplp
 
+        solver = pywraplp.Solver.CreateSolver("SCIP")
+        if solver is None:
+            return False
+        solver.SetTimeLimit(max(1, int(seconds * 1000)))
+        with lock or nullcontext():
+            xs, made, obj, hints = self._program(pat, win, need, lambda lo, hi: solver.IntVar(lo, hi, ""),
+                                                 solver.Add)
+            old = self._window_cost(pat, set(win))
+        solver.Minimize(sum(c * v for c, v in obj))
+        solver.SetHint([v for v, _x in hints], [float(x) for _v, x in hints])
         st = solver.Solve()
         if st not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE) or solver.Objective().Value() >= old - 0.5:
             return False
+
+        def val(v) -> int:  # type: ignore[no-untyped-def]
+            return round(v.solution_value())
+
         with lock or nullcontext():
-            self._write_mip(pat, win, xs, made)
+            self._write(pat, win, {c: val(x) for c, x in xs.items()},
+                        [(a, b, ka, val(y), val(la), val(lb)) for a, b, ka, y, la, lb in made])
         return True
-
-    def _build_mip(self, pat: Patterns, win: list[str], need: dict[str, int], seconds: float):  # type: ignore[no-untyped-def]
-        from ortools.linear_solver import pywraplp
-
-        w = set(win)
-        k = self.k
-        ext: dict[str, int] = defaultdict(int)
-        for (a, b), (_n, ua, ub) in pat.seq.items():
-            if (a in w) != (b in w):
-                ext[a] += ua
-                ext[b] += ub
-        for (a, b, _ka), (_n, va, vb) in pat.split.items():
-            if (a in w) != (b in w):
-                ext[a] += va
-                ext[b] += vb
-        solver = pywraplp.Solver.CreateSolver("SCIP")
-        if solver is None:
-            return None
-        solver.SetTimeLimit(max(1, int(seconds * 1000)))
-        cover: dict[str, list] = defaultdict(list)
-        inc: dict[str, list] = defaultdict(list)
-        obj = []
-        hint_vars, hint_vals = [], []
-        xs = {}
-        for c in win:
-            ub = max(0, math.ceil((need[c] - ext[c]) / (k * self.cap[c])))
-            x = solver.IntVar(0, ub, "")
-            xs[c] = x
-            cover[c].append(k * self.cap[c] * x)
-            inc[c].append(x)
-            obj.append((DAY_WEIGHT + self.t_solo(c)) * x)
-            hint_vars.append(x)
-            hint_vals.append(float(min(ub, pat.solo.get(c, 0))))
-        inner = [(a, b) for (a, b) in self.tab if a in w and b in w]
-        made = []
-        for a, b in inner:
-            if (a, b) in self.seq_room:
-                room = self.seq_room[(a, b)]
-                y = solver.IntVar(0, max(1, math.ceil((need[a] + need[b]) / room)), "")
-                ua = solver.IntVar(0, need[a], "")
-                ub_ = solver.IntVar(0, need[b], "")
-                solver.Add(ua + ub_ <= room * y)
-                cover[a].append(ua)
-                cover[b].append(ub_)
-                inc[a].append(y)
-                inc[b].append(y)
-                obj.append((DAY_WEIGHT + self.t_seq(a, b)) * y)
-                made.append((a, b, None, y, ua, ub_))
-                n0, h_a, h_b = pat.seq.get((a, b), (0, 0, 0))
-                hint_vars += [y, ua, ub_]
-                hint_vals += [float(n0), float(min(h_a, need[a])), float(min(h_b, need[b]))]
-            if (a, b) in self.split_caps:
-                ca, cb = self.split_caps[(a, b)]
-                for ka in range(1, k):
-                    z = solver.IntVar(0, max(1, math.ceil(need[a] / (ka * ca)) + 1,
-                                             math.ceil(need[b] / ((k - ka) * cb)) + 1), "")
-                    va = solver.IntVar(0, need[a], "")
-                    vb = solver.IntVar(0, need[b], "")
-                    solver.Add(va <= ka * ca * z)
-                    solver.Add(vb <= (k - ka) * cb * z)
-                    cover[a].append(va)
-                    cover[b].append(vb)
-                    inc[a].append(z)
-                    inc[b].append(z)
-                    obj.append((DAY_WEIGHT + self.t_split(a, b)) * z)
-                    made.append((a, b, ka, z, va, vb))
-                    n0, h_a, h_b = pat.split.get((a, b, ka), (0, 0, 0))
-                    hint_vars += [z, va, vb]
-                    hint_vals += [float(n0), float(min(h_a, need[a])), float(min(h_b, need[b]))]
-        for c in win:
-            rest = need[c] - ext[c]
-            if rest > 0:
-                solver.Add(sum(cover[c]) >= rest)
-                # every team-day brings a school at most a full team's room: a valid cut
-                solver.Add(sum(inc[c]) >= math.ceil(rest / (k * self.cap[c])))
-        solver.Minimize(sum(obj))
-        solver.SetHint(hint_vars, hint_vals)
-        return solver, xs, made, self._window_cost(pat, w)
-
-    def _write_mip(self, pat: Patterns, win: list[str], xs: dict, made: list) -> None:
-        w = set(win)
-        k = self.k
-        for c in win:
-            n = round(xs[c].solution_value())
-            if n:
-                pat.solo[c] = n
-            else:
-                pat.solo.pop(c, None)
-        for key in [key for key in pat.seq if key[0] in w and key[1] in w]:
-            del pat.seq[key]
-        for key in [key for key in pat.split if key[0] in w and key[1] in w]:
-            del pat.split[key]
-        for a, b, ka, v, la_v, lb_v in made:
-            n = round(v.solution_value())
-            if not n:
-                continue
-            la, lb = round(la_v.solution_value()), round(lb_v.solution_value())
-            if ka is None:
-                spare = self.seq_room[(a, b)] * n - la - lb     # room left: half to each school
-                pat.seq[(a, b)] = (n, la + spare - spare // 2, lb + spare // 2)
-            else:
-                ca, cb = self.split_caps[(a, b)]
-                pat.split[(a, b, ka)] = (n, ka * ca * n, (k - ka) * cb * n)
 
     def _window_cost(self, pat: Patterns, w: set[str]) -> float:
         cost = sum((DAY_WEIGHT + self.t_solo(c)) * n for c, n in pat.solo.items() if c in w)
