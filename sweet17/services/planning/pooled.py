@@ -133,12 +133,6 @@ class _Pool:
             r[b] = r.get(b, 0) + vb
         return r
 
-    def travel_of(self, pat: Patterns) -> int:
-        t = sum(self.t_solo(c) * n for c, n in pat.solo.items())
-        t += sum(self.t_seq(a, b) * n for (a, b), (n, _x, _y) in pat.seq.items())
-        t += sum(self.t_split(a, b) * n for (a, b, _k), (n, _x, _y) in pat.split.items())
-        return t
-
     # ------------------------------------------------------------------ stage 1: patterns
     def window(self, seed: str, size: int, rnd: random.Random, free: set[str] | None = None) -> list[str]:
         out, seen, frontier = [seed], {seed}, [seed]
@@ -388,16 +382,11 @@ class _Pool:
         return pat, counts["improved"]
 
     # ------------------------------------------------------------------ stage 2: days
-    def instances(self, pat: Patterns) -> list[tuple[tuple, int, dict[str, int]]]:
-        """(key, team-days, room per school) per pattern."""
-        out: list[tuple[tuple, int, dict[str, int]]] = []
-        for c, n in sorted(pat.solo.items()):
-            out.append((("solo", c), n, {c: self.k * self.cap[c] * n}))
-        for (a, b), (n, ua, ub) in sorted(pat.seq.items()):
-            out.append((("seq", a, b), n, {a: ua, b: ub}))
-        for (a, b, ka), (n, va, vb) in sorted(pat.split.items()):
-            out.append((("split", a, b, ka), n, {a: va, b: vb}))
-        return out
+    def instances(self, pat: Patterns) -> list[tuple[tuple, int]]:
+        """(key, team-days) per pattern: ("solo", s), ("seq", a, b) or ("split", a, b, ka)."""
+        return ([(("solo", c), n) for c, n in sorted(pat.solo.items())]
+                + [(("seq", a, b), n) for (a, b), (n, _x, _y) in sorted(pat.seq.items())]
+                + [(("split", a, b, ka), n) for (a, b, ka), (n, _x, _y) in sorted(pat.split.items())])
 
     def stops(self, pat: Patterns, key: tuple, n: int) -> list[tuple[int, int]]:
         """The rooms (first school, second school) of each of a pattern's ``n`` team-days."""
@@ -431,7 +420,7 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
         for d in t.work_days:
             teams_on[d].append(t.id)
     days = [d for d in inst.days() if teams_on.get(d)]
-    total = sum(n for _k, n, _r in items)
+    total = sum(n for _k, n in items)
     # horizon: enough days for every team-day and a margin
     cum, horizon = 0, []
     for d in days:
@@ -439,16 +428,11 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
         cum += len(teams_on[d])
         if cum >= 1.25 * total + 5 * len(inst.teams):
             break
-    # latest first visit per school: its room must cover everybody of age on that day (spare room
-    # of a shared day may serve either school: each school is allowed all of it here, checked after)
-    best_room: dict[str, int] = defaultdict(int)
-    for _key, _n, r in items:
-        for c, v in r.items():
-            best_room[c] += v
+    # latest first visit per school: its room must cover everybody of age on that day
     latest: dict[str, date | None] = {}
     for c in pool.codes:
         s = inst.by_code[c]
-        ok = [d for d in horizon if d in s.open_days and 0 < s.demand_on(d) <= best_room.get(c, 0)]
+        ok = [d for d in horizon if d in s.open_days and 0 < s.demand_on(d) <= rooms.get(c, 0)]
         latest[c] = ok[-1] if ok else None
     m = cp_model.CpModel()
     going = [m.new_bool_var("") for _ in horizon]
@@ -458,7 +442,7 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
     first_ok: dict[str, list] = defaultdict(list)
     visit: dict[tuple[str, int], list] = defaultdict(list)
     nv: dict[tuple[int, int], object] = {}
-    for p, (key, n, _r) in enumerate(items):
+    for p, (key, n) in enumerate(items):
         schools = [inst.by_code[c] for c in _schools_of(key)]
         vars_p = []
         for i, d in enumerate(horizon):
@@ -531,12 +515,12 @@ def _bearing(inst: Instance, code: str) -> float:
 
 def _to_team_days(inst: Instance, pool: _Pool, pat: Patterns, items: list, horizon: list[date],
                   teams_on: dict[date, list[str]], counts: dict[tuple[int, int], int]) -> list[TeamDay]:
-    per_pattern = {p: pool.stops(pat, key, n) for p, (key, n, _r) in enumerate(items)}
+    per_pattern = {p: pool.stops(pat, key, n) for p, (key, n) in enumerate(items)}
     used: dict[int, int] = defaultdict(int)
     out: list[TeamDay] = []
     for i, d in enumerate(horizon):
         todays = []
-        for p, (key, _n, _r) in enumerate(items):
+        for p, (key, _n) in enumerate(items):
             for _ in range(counts.get((p, i), 0)):
                 todays.append((key, per_pattern[p][used[p]]))
                 used[p] += 1
