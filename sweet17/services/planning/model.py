@@ -529,14 +529,13 @@ def solve(inst: Instance, time_limit: float = 10.0, objectives: list[str] | None
                 m, mg = metrics(inst, visits), metrics(inst, g.visits)
                 if not g.complete or (m.end, m.kit_days) <= (mg.end, mg.kit_days):
                     work = set().union(*(t.work_days for t in inst.teams))
-                    n_days = sum(1 for d in inst.days() if d in work and m.end is not None and d <= m.end)
+                    n_days = sum(1 for d in inst.days() if d in work and d <= m.end)
                     phases = [Phase("patterns", "feasible", info.get("team_days"), info.get("patterns_s", 0.0)),
                               Phase("end", "feasible", n_days, info.get("schedule_s", 0.0))]
                     return SolveResult(visits, "feasible", "cp-sat-pooled", phases, time.perf_counter() - t0)
-        time_limit = max(1.0, time_limit - (time.perf_counter() - t0))
-        t0 = time.perf_counter()
     if decompose:
-        res = solve_decomposed(inst, time_limit, objectives, previous, t0=t0)
+        left = max(1.0, time_limit - (time.perf_counter() - t0))   # what the pooled planner left
+        res = solve_decomposed(inst, left, objectives, previous, t0=time.perf_counter())
         res.seconds = time.perf_counter() - t0
         return res
     bound = bound or lower_bound(inst)

@@ -4,16 +4,17 @@ When every team has ``k`` kits, *which* team does a team-day changes nothing the
 each team-day starts and ends at the office, so its travel, its room and its kit-days depend only on
 where it goes. The planner's per-team model carries that symmetry twenty times over at province
 scale, and cutting the drive into one sector per team (``model.solve_decomposed``) gives every sector
-its own rounding and its own tail. ``solve_pooled`` works with the teams as a pool instead:
+its own rounding and its own tail. ``plan_pooled`` works with the teams as a pool instead:
 
 1. **Patterns** (no calendar): how many team-days go to each school alone (room ``k x cap(s)``), to
    each near pair one school after the other (room ``pair_room``, divided between the two), and to
    each near pair with the kits divided (``ka`` kits at the nearer school, the rest at the other),
    so that each school's room covers its students, with the fewest team-days and then the least
-   travel. An integer program per window of near schools (CP-SAT, hinted with the current
-   solution; schools outside the window keep their patterns and what shared days with them bring):
-   the first sweep covers the drive with disjoint windows, later sweeps take windows around random
-   schools, so sharing across window borders is found too -- a large-neighbourhood search.
+   travel. An integer program per window of near schools (SCIP through OR-Tools, CP-SAT where SCIP
+   is missing; hinted with the current solution; schools outside the window keep their patterns and
+   what shared days with them bring): the first sweep covers the drive with disjoint windows, later
+   sweeps take windows around random schools, so sharing across window borders is found too -- a
+   large-neighbourhood search, two windows with no school in common at once.
 2. **Days** (CP-SAT): each pattern's team-days go to days on which its schools are open and teams
    of the pool work, at most as many on a day as teams working; the earliest end first, then the
    fewest visit-days per school. A school's first visit must come while its room still covers
@@ -26,6 +27,8 @@ The result is placed with ``allocate`` and checked like every plan (``verify_pla
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import random
 import threading
@@ -34,7 +37,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sweet17.services.planning.instance import Instance, TeamDay
+from sweet17.services.planning.instance import Instance, TeamDay, allocate, prune
+
+log = logging.getLogger(__name__)    # the search's steps, for tuning (level DEBUG)
 
 # Weight of a team-day against a minute of travel in the pattern objective (a day always wins).
 DAY_WEIGHT = 10_000
@@ -45,23 +50,11 @@ MIP = True   # windows solved by SCIP when OR-Tools has it (else CP-SAT)
 THREADS = 2  # SCIP windows solved at once
 
 
-def _debug(*a) -> None:  # noqa: ANN002
-    import os
-    import sys
-
-    if os.environ.get("SWEET17_DEBUG_PLAN"):
-        print(f"{time.perf_counter():.1f}", *a, file=sys.stderr)
-
-
-_SCIP: list[bool] = []
-
-
+@functools.cache
 def _scip_available() -> bool:
-    if not _SCIP:
-        from ortools.linear_solver import pywraplp
+    from ortools.linear_solver import pywraplp
 
-        _SCIP.append(pywraplp.Solver.CreateSolver("SCIP") is not None)
-    return _SCIP[0]
+    return pywraplp.Solver.CreateSolver("SCIP") is not None
 
 
 def applicable(inst: Instance) -> bool:
@@ -378,7 +371,7 @@ class _Pool:
             t.join()
         if errors:
             raise errors[0]
-        _debug("pooled: windows", counts["tried"], "improved", counts["improved"], "->", pat.team_days(), "team-days")
+        log.debug("windows %d, improved %d: %d team-days", counts["tried"], counts["improved"], pat.team_days())
         return pat, counts["improved"]
 
     # ------------------------------------------------------------------ stage 2: days
@@ -462,7 +455,7 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
             return None
         m.add(sum(vars_p) == n)
     for c in pool.codes:
-        if pool.inst.by_code[c].demand_on(inst.end) > 0 and rooms.get(c, 0) > 0:
+        if inst.by_code[c].demand_on(inst.end) > 0 and rooms.get(c, 0) > 0:
             if not first_ok.get(c):
                 return None
             m.add(sum(first_ok[c]) >= 1)
@@ -544,8 +537,6 @@ def plan_pooled(inst: Instance, deadline: float, seed: int = 17) -> tuple[list[T
     its room covers everybody of age; a school that still comes out short (a shared day that brings
     it nobody) gets one more day at the first free team after its first visit (``_top_up``).
     """
-    from sweet17.services.planning.instance import allocate, prune
-
     t0 = time.perf_counter()
     pool = _Pool(inst)
     need = {}
@@ -560,16 +551,13 @@ def plan_pooled(inst: Instance, deadline: float, seed: int = 17) -> tuple[list[T
     info["schedule_s"] = round(time.perf_counter() - t1, 2)
     if tds is None:
         return None, info
-    tds = _top_up(inst, pool, prune(inst, allocate(inst, tds)))
-    info["topped_up"] = tds[1]
-    _debug("pooled", info)
-    return tds[0], info
+    topped, info["topped_up"] = _top_up(inst, pool, prune(inst, allocate(inst, tds)))
+    log.debug("pooled: %s", info)
+    return topped, info
 
 
 def _top_up(inst: Instance, pool: _Pool, tds: list[TeamDay]) -> tuple[list[TeamDay] | None, int]:
     """Add a day for each school whose visits leave students of age on its first visit unrecorded."""
-    from sweet17.services.planning.instance import allocate
-
     placed: dict[str, int] = defaultdict(int)
     first: dict[str, date] = {}
     for td in tds:
