@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from planning_helpers import tiny_instance
 
-from sweet17.services.planning.bounds import charged, lower_bound, relaxation
+from sweet17.services.planning.bounds import charged, lower_bound, relaxation, team_charged
 from sweet17.services.planning.instance import Instance, Params, SchoolInput, TeamInput, metrics, verify_plan
 from sweet17.services.planning.model import solve
 
@@ -42,6 +42,34 @@ def test_charged_bound_sees_the_second_setup_of_a_shared_day():
     assert charged(10, 40, 0, 0.5) == 1           # no near school: a whole kit-day
 
 
+def test_team_charged_bound_counts_whole_team_days():
+    # teams of 2 kits, 40 a kit, 25 a kit on a shared day. 41 students: a day alone costs 1; one kit of a
+    # divided day (1/2) and a shared day for the last student 1/2 + theta/50 + (1 - theta)/2; every
+    # student on shared days 41 theta/50 + (1 - theta)/2 (one day of 50)
+    assert team_charged(41, 40, 25, 0.5, 2) == pytest.approx(0.41 + 0.25)
+    assert team_charged(41, 40, 25, 1.0, 2) == pytest.approx(0.52)
+    assert team_charged(81, 40, 0, 0.5, 2) == pytest.approx(1.5)       # no shared day: a day and a kit
+    assert team_charged(160, 40, 25, 0.5, 2) == 2
+    # one kit a team: a team-day is a kit-day, the same as the kit-day charge
+    assert team_charged(41, 40, 25, 0.5, 1) == pytest.approx(charged(41, 40, 25, 0.5))
+
+
+def test_team_days_of_schools_joined_only_by_a_divided_day_round_up_together():
+    # setups so long that no near pair shares a day one school after the other (P <= 0), but one team
+    # can divide its two kits between A and B (20 students each): one team-day for both. Rounding each
+    # school's half team-day up on its own would claim 2.
+    inst = tiny_instance(demand={"A": 20, "B": 20}, travel={"A": 30, "B": 40}, kits=(2,), setup=140,
+                         between={("A", "B"): 20})
+    rel = relaxation(inst)
+    assert rel.pairs == {} and rel.near == (("A", "B"),)
+    assert len(rel.components()) == 2 and len(rel.components(linked=True)) == 1
+    b = lower_bound(inst)
+    assert (b.kit_days, b.team_days) == (2, 1)
+    res = solve(inst, time_limit=3)
+    assert res.found and verify_plan(inst, res.visits) == []
+    assert metrics(inst, res.visits).team_days == 1
+
+
 def _tiny(seed: int) -> Instance:
     """1 team (1 or 2 kits), 2-3 schools, some near each other, 3-4 days, small numbers; everybody of age."""
     rnd = random.Random(seed)
@@ -63,8 +91,8 @@ def _tiny(seed: int) -> Instance:
                     between=between)
 
 
-def _brute_force(inst: Instance) -> tuple[int | None, int | None]:
-    """(fewest kit-days, earliest last day index) over every plan of the rules, relaxed as the bound's proof
+def _brute_force(inst: Instance) -> tuple[int | None, int | None, int | None]:
+    """(fewest kit-days, earliest last day index, fewest team-days) over every plan of the rules, relaxed as the bound's proof
     states them: a kit records at most cap (solo, via a near school when divided) a day, a shared day
     with j kits at most j x slots at its two schools together."""
     team = inst.teams[0]
@@ -95,7 +123,7 @@ def _brute_force(inst: Instance) -> tuple[int | None, int | None]:
                 via = math.floor((p.window - inst.by_code[first].travel - t_ab - p.setup) / p.minutes_per_student)
                 opts.append(((((first,), inst.cap(first)), ((second,), max(0, via))), 2))
         options_by_day.append(opts)
-    best_kits, best_end = None, None
+    best_kits, best_end, best_teams = None, None, None
     for combo in itertools.product(*options_by_day):
         rooms = [r for opt, _k in combo for r in opt]
         # Gale's condition: every set of schools fits in the rooms any of them can use
@@ -107,17 +135,21 @@ def _brute_force(inst: Instance) -> tuple[int | None, int | None]:
         last = max(i for i, (opt, _kk) in enumerate(combo) if opt) if any(opt for opt, _ in combo) else -1
         best_kits = kits if best_kits is None else min(best_kits, kits)
         best_end = last if best_end is None else min(best_end, last)
-    return best_kits, best_end
+        teams = sum(1 for opt, _kk in combo if opt)
+        best_teams = teams if best_teams is None else min(best_teams, teams)
+    return best_kits, best_end, best_teams
 
 
-@pytest.mark.parametrize("seed", range(24))
+# range(24), and seeds of teams of two kits where the team-day charge binds (above the kit-days / 2)
+@pytest.mark.parametrize("seed", [*range(24), 63, 91, 130, 174, 301])
 def test_bound_never_above_brute_force_optimum(seed):
     inst = _tiny(seed)
-    kits, end = _brute_force(inst)
+    kits, end, teams = _brute_force(inst)
     b = lower_bound(inst)
     if kits is None:
         return                                        # no plan at all: nothing to compare
     assert b.end is not None and b.kit_days <= kits, (seed, b, kits)
+    assert b.team_days <= teams, (seed, b, teams)
     assert inst.days().index(b.end) <= end, (seed, b.end, end)
 
 
@@ -130,7 +162,7 @@ def test_bound_never_above_a_plan_cp_sat_proves_optimal(seed):
     assert res.found and verify_plan(inst, res.visits) == []
     b = lower_bound(inst)
     m = metrics(inst, res.visits)
-    assert b.end <= m.end and b.kit_days <= m.kit_days
+    assert b.end <= m.end and b.kit_days <= m.kit_days and b.team_days <= m.team_days
     if res.status == "optimal":
         assert res.phases[0].name == "end" and res.phases[0].status == "optimal"
 

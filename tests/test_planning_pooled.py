@@ -137,3 +137,47 @@ def test_a_failing_window_is_raised_in_the_caller_not_lost_in_a_thread(monkeypat
     monkeypatch.setattr(pool, "improve_mip", broken)
     with pytest.raises(RuntimeError, match="window solver broke"):
         pool.patterns(need, time.perf_counter() + 2.0, seed=1, threads=2)
+
+
+def _patterns(inst):  # type: ignore[no-untyped-def]
+    pool = pooled._Pool(inst)
+    need = {}
+    for c in pool.codes:
+        vd = inst.visit_days(inst.by_code[c])
+        need[c] = inst.by_code[c].demand_on(vd[min(len(vd) - 1, pooled.MARGIN_DAYS)])
+    pat, _ = pool.patterns(need, time.perf_counter() + 3.0)
+    return pool, pat
+
+
+def test_list_schedule_keeps_days_teams_calendars_and_first_visit_deadlines():
+    inst = _medium(seed=5)
+    pool, pat = _patterns(inst)
+    items, _rooms, teams_on, horizon, latest = pooled._frame(inst, pool, pat)
+    counts = pooled._list_schedule(inst, items, horizon, teams_on, latest)
+    assert counts is not None
+    for i, d in enumerate(horizon):
+        assert sum(n for (_p, j), n in counts.items() if j == i) <= len(teams_on[d])
+    first: dict[str, int] = {}
+    for p, (key, n) in enumerate(items):
+        assert sum(v for (q, _i), v in counts.items() if q == p) == n
+        for (q, i), v in counts.items():
+            if q == p and v:
+                for c in pooled._schools_of(key):
+                    assert horizon[i] in inst.by_code[c].open_days
+                    first[c] = min(first.get(c, i), i)
+    assert all(horizon[first[c]] <= latest[c] for c in first)
+    tds = pooled._to_team_days(inst, pool, pat, items, horizon, teams_on, counts)
+    assert verify_plan(inst, materialize(inst, allocate(inst, tds))) == []
+    # deadlines nobody can keep: every school due on the first day, more schools than teams
+    assert pooled._list_schedule(inst, items, horizon, teams_on, {c: horizon[0] for c in latest}) is None
+
+
+def test_schedule_falls_back_to_the_list_when_cp_sat_finds_nothing_in_time(monkeypatch):
+    from ortools.sat.python import cp_model
+
+    inst = _medium(seed=5)
+    pool, pat = _patterns(inst)
+    monkeypatch.setattr(cp_model.CpSolver, "solve", lambda self, model, *a: cp_model.UNKNOWN)
+    tds = pooled.schedule(inst, pool, pat, time.perf_counter() + 2.0)
+    assert tds is not None
+    assert verify_plan(inst, materialize(inst, allocate(inst, tds))) == []

@@ -65,7 +65,7 @@ def _print_outcome(out, loaded) -> None:  # type: ignore[no-untyped-def]
     g = out.greedy
     t.add_row(_("Last visit"), fmt_date(m.end), fmt_date(b.end), fmt_date(g.end) if g else "-")
     t.add_row(_("Kit-days"), str(m.kit_days), str(b.kit_days), str(g.kit_days) if g else "-")
-    t.add_row(_("Team-days"), str(m.team_days), "", str(g.team_days) if g else "-")
+    t.add_row(_("Team-days"), str(m.team_days), str(b.team_days), str(g.team_days) if g else "-")
     t.add_row(_("Travel (minutes)"), str(m.travel), "", str(g.travel) if g else "-")
     t.add_row(_("Cards") if delivery else _("Students"), str(m.students), "", str(g.students) if g else "-")
     console.print(t)

@@ -40,8 +40,19 @@ and each component's kit-days are a whole number, so each is rounded up):
    It is solved by CP-SAT (a small program over the schools, not the planner's model); only the
    bound CP-SAT *proves* is used, so a time-out weakens the bound but never makes it wrong.
 
+**Team-days.** A team's kits travel together: ``k`` the kits of the largest team, every team-day is
+charged at most 1: a day at one school ``s`` 1 (it records at most ``k C(s)``), a day with the kits
+divided ``j/k`` to the school of its ``j`` kits (at most ``j C(s)`` there), a shared day
+``theta u/(k P) + (1 - theta)/2`` to each of its schools (``u_a + u_b <= k P``). A school is charged
+at least ``h_theta(s) = min over x, y of x + y/k + theta R/(k P) + ceil(R/(k P)) (1 - theta)/2``,
+``R = n - k C x - C y`` the students left for shared days (``team_charged``). Summed per group of
+schools joined by *any* near pair (a day with the kits divided joins its two schools even when no
+shared day fits, so only such groups' team-days are whole), best theta, rounded up; and at least
+the group's kit-days / ``k``.
+
 **End date.** The later of (a) the first day by which the kits of the teams working on days when
-some school needing a visit is open add up to the kit-days bound (a kit-day is used on such a day);
+some school needing a visit is open add up to the kit-days bound (a kit-day is used on such a day),
+and those teams to the team-days bound;
 (b) per school, the first day by which all kits working on its possible days, ``C(s)`` students
 each, could have recorded ``n(s)`` -- this binds for a far school with few open days.
 
@@ -68,6 +79,7 @@ THETAS = tuple(i / 20 for i in range(21))
 @dataclass(frozen=True)
 class Bound:
     kit_days: int                  # the kit-days bound (the largest of the three, rounded up per component)
+    team_days: int                 # the team-days bound (teams of at most the largest team's kits)
     fractional_kit_days: float     # bound 1 (no rounding)
     end: date | None               # None: not reachable inside the horizon
     capacity_end: date | None      # (a)
@@ -76,7 +88,7 @@ class Bound:
     detail: dict = field(default_factory=dict, compare=False)   # per method: kit-days, seconds
 
     def to_dict(self) -> dict:
-        return {"kit_days": self.kit_days, "fractional_kit_days": round(self.fractional_kit_days, 2),
+        return {"kit_days": self.kit_days, "team_days": self.team_days, "fractional_kit_days": round(self.fractional_kit_days, 2),
                 "end": self.end, "capacity_end": self.capacity_end, "school_end": self.school_end,
                 "binding_school": self.binding_school, "detail": self.detail}
 
@@ -89,8 +101,11 @@ class Relaxation:
     pairs: dict[tuple[str, str], int]               # (nearer, farther) -> P(a,b) > 0
     possible: dict[str, list[date]]                 # days s could be visited (open, a team works)
     unreachable: tuple[str, ...]                    # no possible day, or no minute to record
+    near: tuple[tuple[str, str], ...] = ()          # every near pair of schools in ``need`` (kits may be divided)
 
-    def components(self) -> list[list[str]]:
+    def components(self, linked: bool = False) -> list[list[str]]:
+        """Schools linked by shared-day pairs (``pairs``); ``linked``: by any near pair (``near``), which
+        also joins the two schools of a day with the kits divided."""
         parent = {c: c for c in self.need}
 
         def find(c: str) -> str:
@@ -99,7 +114,7 @@ class Relaxation:
                 c = parent[c]
             return c
 
-        for a, b in self.pairs:
+        for a, b in (self.near if linked else self.pairs):
             parent[find(a)] = find(b)
         comps: dict[str, list[str]] = defaultdict(list)
         for c in sorted(self.need):
@@ -144,7 +159,8 @@ def relaxation(inst: Instance) -> Relaxation:
         pp = math.floor((p.window - inst.by_code[first].travel - t_ab - 2 * p.setup) / p.minutes_per_student)
         if pp > 0:
             pairs[(first, second)] = pp
-    return Relaxation(need, solo, pairs, possible, tuple(unreachable))
+    linked = tuple(sorted(inst.pair_order(a, b) for a, b in near if a in need and b in need))
+    return Relaxation(need, solo, pairs, possible, tuple(unreachable), linked)
 
 
 def charged(n: int, cap: int, pair: int, theta: float) -> float:
@@ -157,6 +173,27 @@ def charged(n: int, cap: int, pair: int, theta: float) -> float:
     for x in range(0, math.ceil(n / cap)):
         rest = n - cap * x
         best = min(best, x + theta * rest / pair + math.ceil(rest / pair) * (1 - theta) / 2)
+    return best
+
+
+def team_charged(n: int, cap: int, pair: int, theta: float, k: int) -> float:
+    """``h_theta``: the least team-days charged to a school with ``n`` students (teams of at most ``k`` kits).
+
+    A day at the school alone is charged 1 and records at most ``k cap``; a day with the kits divided
+    is charged ``j/k`` for the ``j`` kits at the school, each recording at most ``cap``; a shared day
+    ``theta u/(k P) + (1 - theta)/2`` for the ``u`` students it brings (see the module docstring).
+    """
+    if n <= 0:
+        return 0.0
+    best = float(math.ceil(n / (k * cap)))
+    for x in range(0, math.ceil(n / (k * cap)) + 1):
+        for y in range(0, k):
+            rest = n - k * cap * x - cap * y
+            c = x + y / k
+            if rest <= 0:
+                best = min(best, c)
+            elif pair > 0:
+                best = min(best, c + theta * rest / (k * pair) + math.ceil(rest / (k * pair)) * (1 - theta) / 2)
     return best
 
 
@@ -197,8 +234,9 @@ def exact_relaxation(rel: Relaxation, codes: list[str], seconds: float) -> tuple
     return 0, False
 
 
-def kit_day_bound(rel: Relaxation, exact_seconds: float = EXACT_SECONDS) -> tuple[int, float, dict]:
-    """(kit-days bound, fractional bound, detail)."""
+def kit_day_bound(rel: Relaxation, exact_seconds: float = EXACT_SECONDS, k: int = 1) -> tuple[int, float, dict]:
+    """(kit-days bound, fractional bound, detail); ``detail["team_days"]``: the team-days bound for
+    teams of at most ``k`` kits."""
     t0 = time.perf_counter()
     best_pair = rel.best_pair()
     total = 0
@@ -206,6 +244,7 @@ def kit_day_bound(rel: Relaxation, exact_seconds: float = EXACT_SECONDS) -> tupl
     charged_total = 0
     exact_used = 0
     exact_proved = 0
+    kits_in: dict[str, int] = {}                  # kit-days bound per component, by its first school
     for comp in rel.components():
         frac = sum(rel.need[c] / rel.solo[c] for c in comp)
         frac_total += frac
@@ -218,8 +257,16 @@ def kit_day_bound(rel: Relaxation, exact_seconds: float = EXACT_SECONDS) -> tupl
             exact_proved += int(proved)
             comp_bound = max(comp_bound, ex)
         total += comp_bound
+        kits_in[comp[0]] = comp_bound
+    # team-days: per group linked by any near pair (a day with the kits divided joins its two schools,
+    # so only these groups' team-days are whole numbers), the team-day charge or the kit-days / k
+    team_total = 0
+    for group in rel.components(linked=True):
+        team = max(sum(team_charged(rel.need[c], rel.solo[c], best_pair[c], th, k) for c in group) for th in THETAS)
+        kits = sum(kits_in.get(c, 0) for c in group)
+        team_total += max(math.ceil(team - 1e-9), math.ceil(kits / k))
     detail = {"fractional": round(frac_total, 2), "charged": charged_total, "components": len(rel.components()),
-              "exact_components": exact_used, "exact_proved": exact_proved,
+              "exact_components": exact_used, "exact_proved": exact_proved, "team_days": team_total,
               "seconds": round(time.perf_counter() - t0, 3)}
     return total, frac_total, detail
 
@@ -228,7 +275,10 @@ def lower_bound(inst: Instance, exact_seconds: float = EXACT_SECONDS) -> Bound:
     rel = relaxation(inst)
     days = inst.days()
     kits_on = {d: sum(t.k for t in inst.teams if d in t.work_days) for d in days}
-    kit_days, fractional, detail = kit_day_bound(rel, exact_seconds)
+    teams_on = {d: sum(1 for t in inst.teams if d in t.work_days) for d in days}
+    k_max = max((t.k for t in inst.teams), default=1)
+    kit_days, fractional, detail = kit_day_bound(rel, exact_seconds, k_max)
+    team_days = detail["team_days"]
     unreachable = bool(rel.unreachable)
     school_end: date | None = None
     binding: str | None = None
@@ -247,12 +297,13 @@ def lower_bound(inst: Instance, exact_seconds: float = EXACT_SECONDS) -> Bound:
     # (a) cumulative kit-days on days some school needing a visit is open
     need_any = [s for s in inst.schools if s.code in rel.need]
     open_any = set().union(*(s.open_days for s in need_any)) if need_any else set()
-    cum, capacity_end = 0, None
+    cum, cum_teams, capacity_end = 0, 0, None
     if kit_days > 0:
         for d in days:
             if d in open_any:
                 cum += kits_on[d]
-            if cum >= kit_days:
+                cum_teams += teams_on[d]
+            if cum >= kit_days and cum_teams >= team_days:
                 capacity_end = d
                 break
     if unreachable or (kit_days > 0 and capacity_end is None):
@@ -260,5 +311,6 @@ def lower_bound(inst: Instance, exact_seconds: float = EXACT_SECONDS) -> Bound:
     else:
         cands = [x for x in (capacity_end, school_end) if x is not None]
         end = max(cands) if cands else None
-    return Bound(kit_days=kit_days, fractional_kit_days=fractional, end=end, capacity_end=capacity_end,
+    return Bound(kit_days=kit_days, team_days=team_days, fractional_kit_days=fractional, end=end,
+                 capacity_end=capacity_end,
                  school_end=school_end, binding_school=binding, detail=detail)

@@ -402,10 +402,9 @@ def _schools_of(key: tuple) -> tuple[str, ...]:
     return (key[1],) if key[0] == "solo" else (key[1], key[2])
 
 
-def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> list[TeamDay] | None:
-    """Stage 2 and 3: the patterns' team-days on days and teams; None when they do not fit the horizon."""
-    from ortools.sat.python import cp_model
-
+def _frame(inst: Instance, pool: _Pool, pat: Patterns) -> tuple[list, dict[str, int], dict[date, list[str]],
+                                                        list[date], dict[str, date | None]]:
+    """The patterns' team-days, rooms, teams per day, horizon and each school's latest first visit."""
     items = [x for x in pool.instances(pat) if x[1] > 0]
     rooms = pool.rooms(pat)
     teams_on: dict[date, list[str]] = defaultdict(list)
@@ -427,6 +426,14 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
         s = inst.by_code[c]
         ok = [d for d in horizon if d in s.open_days and 0 < s.demand_on(d) <= rooms.get(c, 0)]
         latest[c] = ok[-1] if ok else None
+    return items, rooms, teams_on, horizon, latest
+
+
+def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> list[TeamDay] | None:
+    """Stage 2 and 3: the patterns' team-days on days and teams; None when they do not fit the horizon."""
+    from ortools.sat.python import cp_model
+
+    items, rooms, teams_on, horizon, latest = _frame(inst, pool, pat)
     m = cp_model.CpModel()
     going = [m.new_bool_var("") for _ in horizon]
     for i in range(len(going) - 1):
@@ -468,8 +475,16 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
         for x in xs:
             m.add(x == 0).only_enforce_if(v.Not())
         vis_terms.append(v)
+    # a list schedule (earliest deadline first) hints CP-SAT and stands in when it finds nothing in time
+    listed = _list_schedule(inst, items, horizon, teams_on, latest)
+    if listed is not None:
+        last = max(i for (_p, i) in listed)
+        for (pi, i), x in nv.items():
+            m.add_hint(x, listed.get((pi, i), 0))
+        for i, g in enumerate(going):
+            m.add_hint(g, int(i <= last))
     # no plan ends before the day by which the teams working add up to the team-days (helps CP-SAT prove it)
-    cum, least = 0, len(horizon)
+    cum, least, total = 0, len(horizon), sum(n for _k, n in items)
     for i, d in enumerate(horizon):
         cum += len(teams_on[d])
         if cum >= total:
@@ -483,7 +498,10 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
     solver.parameters.max_time_in_seconds = max(0.5, left * 0.6)
     st = solver.solve(m)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
+        if listed is None:
+            return None
+        log.debug("pooled: schedule by the list (CP-SAT %s)", solver.status_name(st))
+        return _to_team_days(inst, pool, pat, items, horizon, teams_on, listed)
     end_n = int(round(solver.objective_value))
     # second phase: that end, the fewest visit-days
     m.add(sum(going) <= end_n)
@@ -496,6 +514,45 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
     st2 = solver2.solve(m)
     use = solver2 if st2 in (cp_model.OPTIMAL, cp_model.FEASIBLE) else solver
     return _to_team_days(inst, pool, pat, items, horizon, teams_on, {pi: int(use.value(x)) for pi, x in nv.items()})
+
+
+def _list_schedule(inst: Instance, items: list, horizon: list[date], teams_on: dict[date, list[str]],
+                   latest: dict[str, date | None]) -> dict[tuple[int, int], int] | None:
+    """Team-days per (pattern, day) by a list schedule, or None when a school would miss its deadline.
+
+    Day by day, the teams working go to the patterns allowed that day, those with a school not yet
+    visited and the earliest latest-first-visit first, a pattern's team-days together (one visit-day).
+    """
+    left = {p: n for p, (_key, n) in enumerate(items)}
+    schools = {p: _schools_of(key) for p, (key, _n) in enumerate(items)}
+    started: set[str] = set()
+    far = date.max
+    counts: dict[tuple[int, int], int] = {}
+    for i, d in enumerate(horizon):
+        if not left:
+            break
+        free = len(teams_on[d])
+
+        def urgency(p: int) -> tuple:
+            due = min((latest[c] or far for c in schools[p] if c not in started), default=far)
+            return (due, -left[p], p)
+
+        allowed = [p for p in left if all(d in inst.by_code[c].open_days and inst.by_code[c].demand_on(d) > 0
+                                          for c in schools[p])]
+        for p in sorted(allowed, key=urgency):
+            if free == 0:
+                break
+            take = min(left[p], free)
+            counts[(p, i)] = take
+            free -= take
+            left[p] -= take
+            if not left[p]:
+                del left[p]
+            started.update(schools[p])
+        if any(c not in started and latest.get(c) is not None and latest[c] <= d
+               for p in left for c in schools[p]):
+            return None
+    return counts if not left else None
 
 
 def _bearing(inst: Instance, code: str) -> float:
