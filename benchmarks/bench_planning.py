@@ -6,7 +6,10 @@ Two instances:
   built in memory, seed 17, start 2027-01-11): demand = students not in the registry extract,
   by the day they turn 16; national holidays and cuti bersama from the ``holidays`` package;
 - province: a synthetic instance of 500 schools and 40 kits (20 teams of 2), schools in clusters
-  up to about two hours' ride, seeded.
+  up to about two hours' ride, seeded (about 82 students due a school);
+- for context (no target; ``BENCH_PLANNING_LARGE_SCHOOLS=0`` skips it): the same province with
+  schools of about the sample's size (about 170 due a school, the sample has 159), which shows how
+  much of the gap to the bound is each school's last, partly used team-day.
 
 For each: solve time, the plan's end date and kit-days next to the lower bound and to the
 greedy baseline (nearest unvisited school first, fill each kit-day). Every plan is checked by
@@ -51,6 +54,16 @@ def province_instance():  # type: ignore[no-untyped-def]
                               holidays=h, seed=5)
 
 
+def province_large_schools():  # type: ignore[no-untyped-def]
+    """Context, not a target: the same province with schools about the sample's size (~170 due each)."""
+    from sweet17.adapters.holidays_id import holidays_between
+    from sweet17.services.planning.synthetic import synthetic_instance
+
+    h = holidays_between(date(2027, 1, 1), date(2027, 12, 31))
+    return synthetic_instance(n_schools=500, team_kits=(2,) * 20, days=120, radius_km=55, mean_students=217,
+                              holidays=h, seed=5)
+
+
 def _workdays(inst, d: date | None) -> int | None:  # type: ignore[no-untyped-def]
     if d is None:
         return None
@@ -80,7 +93,8 @@ def run(name: str, inst, limit: float) -> dict:  # type: ignore[no-untyped-def]
             "bound_detail": b.detail, "phases": [(p.name, p.status, p.value) for p in res.phases], "status": res.status,
             "method": res.method, "valid": not problems, "problems": problems[:3], "greedy_complete": g.complete,
             "end": m.end, "end_lb": b.end, "end_greedy": mg.end, "wd": wd_plan, "wd_lb": wd_lb, "wd_greedy": wd_g,
-            "kd": m.kit_days, "kd_lb": b.kit_days, "kd_greedy": mg.kit_days, "travel": m.travel,
+            "kd": m.kit_days, "kd_lb": b.kit_days, "kd_greedy": mg.kit_days, "td": m.team_days,
+            "td_lb": b.team_days, "td_greedy": mg.team_days, "travel": m.travel,
             "travel_greedy": mg.travel}
 
 
@@ -102,6 +116,8 @@ def report(r: dict) -> None:
           f"plan/greedy {pct(r['wd'], r['wd_greedy'])}")
     print(f"  kit-days         plan {r['kd']}  bound {r['kd_lb']}  greedy {r['kd_greedy']}  "
           f"-> plan/bound {pct(r['kd'], r['kd_lb'])}, plan/greedy {pct(r['kd'], r['kd_greedy'])}")
+    print(f"  team-days        plan {r['td']}  bound {r['td_lb']}  greedy {r['td_greedy']}  "
+          f"-> plan/bound {pct(r['td'], r['td_lb'])}")
     print(f"  travel (min)     plan {r['travel']}  greedy {r['travel_greedy']}  -> {pct(r['travel'], r['travel_greedy'])}")
 
 
@@ -116,6 +132,10 @@ def main() -> int:
     print(f"\nprovince instance built in {time.perf_counter() - t0:.1f} s")
     r2 = run("province (synthetic)", prov, PROVINCE_LIMIT)
     report(r2)
+    if os.environ.get("BENCH_PLANNING_LARGE_SCHOOLS", "1") != "0":
+        r3 = run("province, schools of the sample's size (context, no target)", province_large_schools(),
+                 PROVINCE_LIMIT)
+        report(r3)
     print("\ntargets (issue 4):")
     reg_ok = (r1["status"] == "optimal" or r1["wd"] - r1["wd_lb"] <= 1) and r1["solve_s"] < 10
     prov_ok = r2["wd"] <= 1.05 * r2["wd_lb"] and r2["solve_s"] < 60
