@@ -88,8 +88,8 @@ class Bound:
     detail: dict = field(default_factory=dict, compare=False)   # per method: kit-days, seconds
 
     def to_dict(self) -> dict:
-        return {"kit_days": self.kit_days, "team_days": self.team_days, "fractional_kit_days": round(self.fractional_kit_days, 2),
-                "end": self.end, "capacity_end": self.capacity_end, "school_end": self.school_end,
+        return {"kit_days": self.kit_days, "team_days": self.team_days,
+                "fractional_kit_days": round(self.fractional_kit_days, 2), "end": self.end, "capacity_end": self.capacity_end, "school_end": self.school_end,
                 "binding_school": self.binding_school, "detail": self.detail}
 
 
@@ -312,5 +312,4 @@ def lower_bound(inst: Instance, exact_seconds: float = EXACT_SECONDS) -> Bound:
         cands = [x for x in (capacity_end, school_end) if x is not None]
         end = max(cands) if cands else None
     return Bound(kit_days=kit_days, team_days=team_days, fractional_kit_days=fractional, end=end,
-                 capacity_end=capacity_end,
-                 school_end=school_end, binding_school=binding, detail=detail)
+                 capacity_end=capacity_end, school_end=school_end, binding_school=binding, detail=detail)

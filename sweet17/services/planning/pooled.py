@@ -18,7 +18,9 @@ its own rounding and its own tail. ``plan_pooled`` works with the teams as a poo
 2. **Days** (CP-SAT): each pattern's team-days go to days on which its schools are open and teams
    of the pool work, at most as many on a day as teams working; the earliest end first, then the
    fewest visit-days per school. A school's first visit must come while its room still covers
-   everybody of age on that day (students reaching the age later add to the demand).
+   everybody of age on that day (students reaching the age later add to the demand). CP-SAT starts
+   from a list schedule (earliest first-visit deadline first), which also stands in when CP-SAT
+   finds nothing in the time left (``_list_schedule``).
 3. **Teams**: each day's team-days go to the teams working that day, in order of bearing from the
    office, so a team tends to ride the same way day after day.
 
@@ -478,7 +480,7 @@ def schedule(inst: Instance, pool: _Pool, pat: Patterns, deadline: float) -> lis
     # a list schedule (earliest deadline first) hints CP-SAT and stands in when it finds nothing in time
     listed = _list_schedule(inst, items, horizon, teams_on, latest)
     if listed is not None:
-        last = max(i for (_p, i) in listed)
+        last = max((i for (_p, i) in listed), default=-1)
         for (pi, i), x in nv.items():
             m.add_hint(x, listed.get((pi, i), 0))
         for i, g in enumerate(going):
