@@ -236,32 +236,37 @@ def _add_rows(b: _Buckets, rows: Iterable[list[Any]], first_row: int, cols: dict
                                       row[i_status] if i_status is not None else "recorded"), codes)
 
 
+def _read_line(b: _Buckets, line: str, delimiter: str, width: int, cols: dict[str, int],
+               row: int) -> tuple[str, tuple[str, ...]] | None:
+    """(NIK, region codes its birth date and sex give) of one CSV line; None for a line skipped (counted in ``b``)."""
+    f = line.split(delimiter)
+    if len(f) < width:
+        f += [""] * (width - len(f))
+    nik = f[cols["nik"]]
+    if len(nik) != 16 or not nik.isdigit():
+        nik, reason = read_nik(nik, f[cols["name"]])
+        if reason:
+            if reason != "blank":
+                b.skip(reason, row)
+            return None
+    key = (f[cols["birth_date"]], f[cols["sex"]])
+    codes = b.cached_births.get(key)
+    return nik, (b.births(*key) if codes is None else codes)
+
+
 def _add_csv_lines(b: _Buckets, lines: list[str], first_row: int, delimiter: str, cols: dict[str, int]) -> None:
     """Lines of a CSV file without quoted fields into ``b`` as they are (split at the delimiter to read them)."""
-    i_nik, i_name, i_bd, i_sex = cols["nik"], cols["name"], cols["birth_date"], cols["sex"]
     width = max(cols.values()) + 1
-    cached = b.cached_births.get
-    births = b.births
     groups = b.groups
     group = groups.get
     n_kept = 0
     bad = 0
     for r, line in enumerate(lines, first_row):
-        f = line.split(delimiter)
-        if len(f) < width:
-            f += [""] * (width - len(f))
-        nik = f[i_nik]
-        if len(nik) != 16 or not nik.isdigit():
-            nik, reason = read_nik(nik, f[i_name])
-            if reason:
-                if reason != "blank":
-                    b.skip(reason, r)
-                continue
+        read = _read_line(b, line, delimiter, width, cols, r)
+        if read is None:
+            continue
+        nik, codes = read
         n_kept += 1
-        key = (f[i_bd], f[i_sex])
-        codes = cached(key)
-        if codes is None:
-            codes = births(*key)
         code = nik[6:12]
         g = group(code)
         if g is None:
@@ -487,7 +492,7 @@ def _add_block(b: _Buckets, src: _PlainCsv, block: memoryview, row_number: int) 
     import numpy as np
 
     cols = src.cols
-    i_nik, i_name, i_bd, i_sex = cols["nik"], cols["name"], cols["birth_date"], cols["sex"]
+    i_nik, i_bd, i_sex = cols["nik"], cols["birth_date"], cols["sex"]
     arr = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(arr == 10)
     if len(ends) < n:                          # the last line has no newline
@@ -543,8 +548,6 @@ def _add_block(b: _Buckets, src: _PlainCsv, block: memoryview, row_number: int) 
         code_int = ((((c[:, 0] * 10 + c[:, 1]) * 10 + c[:, 2]) * 10 + c[:, 3]) * 10 + c[:, 4]) * 10 + c[:, 5]
     # the other lines, one by one
     width = max(cols.values()) + 1
-    cached = b.cached_births.get
-    births = b.births
     other_codes: dict[int, str] = {}            # key -> code not of 6 ASCII digits
     slow_idx: list[int] = []
     slow_code: list[int] = []
@@ -562,22 +565,11 @@ def _add_block(b: _Buckets, src: _PlainCsv, block: memoryview, row_number: int) 
     kept = int(fast.sum())
     bad = 0
     for i in np.flatnonzero(~fast).tolist():
-        line = lines[i]
-        f = line.split(delim)
-        if len(f) < width:
-            f += [""] * (width - len(f))
-        nik = f[i_nik]
-        if len(nik) != 16 or not nik.isdigit():
-            nik, reason = read_nik(nik, f[i_name])
-            if reason:
-                if reason != "blank":
-                    b.skip(reason, row_number + i)
-                continue
+        read = _read_line(b, lines[i], delim, width, cols, row_number + i)
+        if read is None:
+            continue
+        nik, codes = read
         kept += 1
-        key = (f[i_bd], f[i_sex])
-        codes = cached(key)
-        if codes is None:
-            codes = births(*key)
         code = nik[6:12]
         slow_idx.append(i)
         slow_code.append(key_of(code))
