@@ -344,80 +344,73 @@ def _letter_strings(drive: Drive, purpose: str = "recording") -> dict[str, Any]:
     before = current_language()
     set_language("id")
     try:
+        common = _common_strings(drive)
         if purpose == "delivery":
-            return _delivery_strings(drive)
-        bring = list(drive.letters.bring) or [_(b) for b in DEFAULT_BRING]
+            return {**common, **_delivery_strings(common)}
         return {
-            "gov": _("GOVERNMENT OF {regency}").format(regency=_regency_title(drive)),
-            "subject_label": _("Subject"), "number_label": _("Number"), "attach_label": _("Attachment"),
-            "attach": _("1 (one) list of students"),
+            **common,
             "subject": _("Notification of e-KTP recording at school"),
-            "to": _("To the Head of {school}"), "at": _("in {place}"),
-            "opening": _("With respect,"),
             "body": _("To record the electronic identity card (KTP-el) of students who are 16 years old or older, "
                       "the {office} will come to your school on the following day(s):"),
-            "col_day": _("Day and date"), "col_time": _("Team arrives"), "col_team": _("Team"),
             "col_students": _("Students"),
-            "ask": _("We kindly ask the school to:"),
-            "asks": [_("call the students named in the attached list and make sure they are at school;"),
+            "asks": [common["ask_call"],
                      _("prepare a room with electricity sockets, tables and chairs, and a plain light wall for "
                        "the photographs;"),
-                     _("assign a teacher who knows the students to help the team.")],
-            "bring_intro": _("Each student brings:"), "bring": bring,
-            "changed": _("This letter replaces the earlier notification: the schedule has changed."),
-            "contact": _("For questions, please contact {phone}."),
-            "closing": _("Thank you for your cooperation."),
+                     common["ask_teacher"]],
+            "bring": list(drive.letters.bring) or [_(b) for b in DEFAULT_BRING],
             "list_title": _("Attachment: students to call"),
-            "col_no": _("No"), "col_name": _("Name"), "col_nisn": _("NISN"), "col_class": _("Class"),
-            "col_visit": _("Visit day"),
             "none": _("(No students listed yet: the list follows once the rosters are imported.)"),
-            "page": _("page {n}"),
-            "kits_divided": _("kits divided with a nearby school"),
-            "second": _("second school of the day"),
             "followup": _("{n} student(s) of your school reach the age of 16 after the visit; they will be "
                           "recorded in a follow-up sweep, of which we will inform you."),
-            "date": lambda d, long=True: _fmt_id(d, long),
         }
     finally:
         set_language(before)
 
 
-def _delivery_strings(drive: Drive) -> dict[str, Any]:
-    """KTPku Datang: the printed cards are brought to the school (called with the language set to id)."""
-    t = {
+def _common_strings(drive: Drive) -> dict[str, Any]:
+    """The texts both letters share (called with the language set to id)."""
+    return {
         "gov": _("GOVERNMENT OF {regency}").format(regency=_regency_title(drive)),
         "subject_label": _("Subject"), "number_label": _("Number"), "attach_label": _("Attachment"),
         "attach": _("1 (one) list of students"),
-        "subject": _("KTPku Datang: handing over e-KTP cards at school"),
         "to": _("To the Head of {school}"), "at": _("in {place}"),
         "opening": _("With respect,"),
-        "body": _("The electronic identity cards (KTP-el) of the students recorded at your school have been "
-                  "printed. Through KTPku Datang, the {office} will come to your school to hand the cards over to "
-                  "the students named in the attached list, on the following day(s):"),
         "col_day": _("Day and date"), "col_time": _("Team arrives"), "col_team": _("Team"),
-        "col_students": _("Cards"),
         "ask": _("We kindly ask the school to:"),
-        "asks": [_("call the students named in the attached list and make sure they are at school;"),
-                 _("prepare a room with a table and chairs where the students can receive their card one by one;"),
-                 _("assign a teacher who knows the students to help the team.")],
-        "bring_intro": _("Each student brings:"), "bring": [_(b) for b in DELIVERY_BRING],
-        "extra": _("Each card is handed to the student in person and checked on the card reader; the student "
-                   "confirms receipt with a signature or fingerprint. A parent or guardian may receive the card "
-                   "for a student who is absent, bringing the family card (Kartu Keluarga)."),
+        "ask_call": _("call the students named in the attached list and make sure they are at school;"),
+        "ask_teacher": _("assign a teacher who knows the students to help the team."),
+        "bring_intro": _("Each student brings:"),
         "changed": _("This letter replaces the earlier notification: the schedule has changed."),
         "contact": _("For questions, please contact {phone}."),
         "closing": _("Thank you for your cooperation."),
-        "list_title": _("Attachment: students receiving their KTP-el"),
         "col_no": _("No"), "col_name": _("Name"), "col_nisn": _("NISN"), "col_class": _("Class"),
         "col_visit": _("Visit day"),
-        "none": _("(No cards listed yet: the list follows once the printed-card list is imported.)"),
         "page": _("page {n}"),
         "kits_divided": _("kits divided with a nearby school"),
         "second": _("second school of the day"),
-        "followup": "",
         "date": lambda d, long=True: _fmt_id(d, long),
     }
-    return t
+
+
+def _delivery_strings(common: dict[str, Any]) -> dict[str, Any]:
+    """KTPku Datang: the printed cards are brought to the school (called with the language set to id)."""
+    return {
+        "subject": _("KTPku Datang: handing over e-KTP cards at school"),
+        "body": _("The electronic identity cards (KTP-el) of the students recorded at your school have been "
+                  "printed. Through KTPku Datang, the {office} will come to your school to hand the cards over to "
+                  "the students named in the attached list, on the following day(s):"),
+        "col_students": _("Cards"),
+        "asks": [common["ask_call"],
+                 _("prepare a room with a table and chairs where the students can receive their card one by one;"),
+                 common["ask_teacher"]],
+        "bring": [_(b) for b in DELIVERY_BRING],
+        "extra": _("Each card is handed to the student in person and checked on the card reader; the student "
+                   "confirms receipt with a signature or fingerprint. A parent or guardian may receive the card "
+                   "for a student who is absent, bringing the family card (Kartu Keluarga)."),
+        "list_title": _("Attachment: students receiving their KTP-el"),
+        "none": _("(No cards listed yet: the list follows once the printed-card list is imported.)"),
+        "followup": "",
+    }
 
 
 def tz_label(name: str) -> str:
